@@ -1,0 +1,41 @@
+"""Read digit pictures from files, with a clear message for anything that is not one."""
+
+from __future__ import annotations
+
+from io import BytesIO
+from pathlib import Path
+
+import numpy as np
+from PIL import Image, UnidentifiedImageError
+
+MAX_PIXELS = 40_000_000  # far above any photo of a digit; Pillow's bomb check stays on too
+
+
+class ImageError(ValueError):
+    """The file is not an image we can read; the message says why."""
+
+
+def load_image(source: str | Path | bytes, name: str | None = None) -> np.ndarray:
+    """A picture as a uint8 array: RGBA when it has transparency, else greyscale."""
+    name = name or (str(source) if not isinstance(source, bytes) else "the upload")
+    if isinstance(source, bytes):
+        if not source:
+            raise ImageError(f"{name} is empty.")
+        source = BytesIO(source)
+    try:
+        with Image.open(source) as image:
+            if image.width * image.height > MAX_PIXELS:
+                raise ImageError(
+                    f"{name} is {image.width}×{image.height} pixels: too large for a digit."
+                )
+            image.load()
+            has_alpha = image.mode in ("RGBA", "LA", "PA") or "transparency" in image.info
+            return np.asarray(image.convert("RGBA" if has_alpha else "L"))
+    except FileNotFoundError as error:
+        raise ImageError(f"{name} does not exist.") from error
+    except UnidentifiedImageError as error:
+        raise ImageError(f"{name} is not an image Pillow can read (PNG, JPEG, …).") from error
+    except Image.DecompressionBombError as error:
+        raise ImageError(f"{name} is far too large to be a digit: {error}") from error
+    except OSError as error:
+        raise ImageError(f"{name} could not be read: {error}") from error

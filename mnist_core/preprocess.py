@@ -1,0 +1,99 @@
+"""Turn a drawing into a 28×28 input prepared the way MNIST itself was.
+
+MNIST digits were cropped, scaled to fit a 20×20 box (aspect ratio kept,
+anti-aliased) and placed in 28×28 with their centre of mass at the centre.
+A plain resize of the whole canvas skips all of that and the model misreads
+most drawings, so every step is repeated here.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from PIL import Image
+from scipy import ndimage
+
+IMAGE_SIZE = 28
+DIGIT_BOX = 20
+# Where MNIST's centres of mass lie on average (row, column), measured on its test set.
+MNIST_CENTRE = (14.0, 14.0)
+INK_THRESHOLD = 0.2  # ink strength (0–1) that counts as drawn
+MIN_PIECE_OF_CANVAS = 0.0005  # pieces smaller than this share of the canvas are specks...
+MIN_PIECE_OF_LARGEST = 0.05  # ...and so are pieces this small next to the largest stroke
+
+
+def ink_from_image(image: np.ndarray) -> np.ndarray:
+    """Ink strength in [0, 1] per pixel from an RGBA, RGB or greyscale uint8 image.
+
+    A transparent canvas carries its strokes in the alpha channel. Opaque images
+    are read as greyscale, and whichever of dark or light is the background
+    (the majority of the border) becomes 0.
+    """
+    image = np.asarray(image)
+    if image.ndim == 3 and image.shape[2] == 4:
+        alpha = image[..., 3]
+        if alpha.min() < 255:  # transparent background: strokes are where alpha is
+            return alpha.astype(np.float32) / 255
+        image = image[..., :3]
+    if image.ndim == 3 and image.shape[2] == 3:
+        grey = image.astype(np.float32) @ np.array([0.299, 0.587, 0.114], np.float32)
+    elif image.ndim == 2:
+        grey = image.astype(np.float32)
+    else:
+        raise ValueError(f"expected an H×W, H×W×3 or H×W×4 image, got shape {image.shape}")
+    grey /= 255
+    border = np.concatenate([grey[0], grey[-1], grey[:, 0], grey[:, -1]])
+    return 1.0 - grey if np.median(border) > 0.5 else grey
+
+
+def remove_specks(ink: np.ndarray) -> np.ndarray:
+    """Ink without the small isolated pieces that are noise, not strokes."""
+    labels, count = ndimage.label(ink > INK_THRESHOLD)
+    if count == 0:
+        return np.zeros_like(ink)
+    sizes = np.bincount(labels.ravel())[1:]
+    min_size = max(MIN_PIECE_OF_CANVAS * ink.size, MIN_PIECE_OF_LARGEST * sizes.max(), 1)
+    keep = np.concatenate([[False], sizes >= min_size])
+    if not keep.any():
+        return np.zeros_like(ink)
+    # Keep the anti-aliased fringe around kept strokes, not only their cores.
+    mask = ndimage.binary_dilation(keep[labels], iterations=2)
+    return np.where(mask, ink, 0.0).astype(np.float32)
+
+
+def preprocess_canvas(image: np.ndarray) -> np.ndarray | None:
+    """A 28×28 float32 MNIST-style input (white digit on black), or None if nothing is drawn."""
+    ink = remove_specks(ink_from_image(image))
+    rows = np.flatnonzero(ink.max(axis=1) > INK_THRESHOLD)
+    cols = np.flatnonzero(ink.max(axis=0) > INK_THRESHOLD)
+    if rows.size == 0:
+        return None
+    digit = ink[rows[0] : rows[-1] + 1, cols[0] : cols[-1] + 1]
+    return centre_by_mass(fit_in_box(digit))
+
+
+def fit_in_box(digit: np.ndarray, box: int = DIGIT_BOX) -> np.ndarray:
+    """Scale the cropped digit so its longer side is `box` pixels, anti-aliased."""
+    height, width = digit.shape
+    scale = box / max(height, width)
+    size = (max(1, round(width * scale)), max(1, round(height * scale)))
+    resized = Image.fromarray(digit.astype(np.float32)).resize(
+        size, Image.Resampling.LANCZOS, reducing_gap=3.0
+    )
+    fitted = np.clip(np.asarray(resized), 0.0, 1.0)
+    peak = fitted.max()
+    # Thin strokes fade when shrunk; MNIST strokes are at full strength.
+    return fitted / peak if peak > 0 else fitted
+
+
+def centre_by_mass(digit: np.ndarray) -> np.ndarray:
+    """Place the digit in 28×28 so that its centre of mass lands where MNIST's do."""
+    height, width = digit.shape
+    cy, cx = ndimage.center_of_mass(digit)
+    top = int(round(MNIST_CENTRE[0] - cy))
+    left = int(round(MNIST_CENTRE[1] - cx))
+    top = min(max(top, 0), IMAGE_SIZE - height)
+    left = min(max(left, 0), IMAGE_SIZE - width)
+    out = np.zeros((IMAGE_SIZE, IMAGE_SIZE), np.float32)
+    out[top : top + height, left : left + width] = digit
+    return out
+

@@ -1,0 +1,34 @@
+"""Shared fixtures: real MNIST (from MNIST_DATA) and one small model trained on it."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+SHARED_MNIST = ROOT.parent / "shared" / "data" / "mnist.npz"
+
+# Tests read the local copy of MNIST; these machines cannot download it.
+if "MNIST_DATA" not in os.environ and SHARED_MNIST.is_file():
+    os.environ["MNIST_DATA"] = str(SHARED_MNIST)
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+
+@pytest.fixture(scope="session")
+def mnist():
+    from mnist_core.data import load_mnist
+
+    return load_mnist()
+
+
+@pytest.fixture(scope="session")
+def trained_model(mnist):
+    """The default classic model after 2 epochs on 30,000 images (~97% test accuracy)."""
+    from mnist_core.train import JobStatus, TrainConfig, TrainingJob
+
+    job = TrainingJob(mnist, train_config=TrainConfig(epochs=2, train_size=30_000))
+    job.run()
+    assert job.progress().status == JobStatus.FINISHED, job.progress().error
+    return job.model
