@@ -9,9 +9,10 @@ from __future__ import annotations
 import argparse
 import sys
 
+from mnist_core.config import ACTIVATIONS, OPTIMIZERS
 from mnist_core.data import MnistDataError
 from mnist_core.images import ImageError
-from mnist_core.model import ACTIVATIONS, OPTIMIZERS, ModelFileError
+from mnist_core.model import ModelFileError
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -42,9 +43,10 @@ def build_parser() -> argparse.ArgumentParser:
 def train(args: argparse.Namespace) -> int:
     import keras
 
+    from mnist_core.config import ModelConfig, TrainConfig
     from mnist_core.data import load_mnist
-    from mnist_core.model import ModelConfig, summary_rows, summary_text
-    from mnist_core.train import JobStatus, TrainConfig, TrainingJob
+    from mnist_core.model import summary_rows, summary_text
+    from mnist_core.train import JobStatus, TrainingJob
 
     if not args.out.endswith(".keras"):
         raise ValueError("--out must end in .keras")
@@ -61,10 +63,9 @@ def train(args: argparse.Namespace) -> int:
     print(f"{len(data.x_train):,} training and {len(data.x_test):,} test images")
 
     def print_epoch(epoch: int, logs: dict) -> None:
-        line = f"Epoch {epoch + 1}/{args.epochs}: loss {logs['loss']:.4f} - accuracy {logs['accuracy']:.4f}"
-        if "val_loss" in logs:
-            line += f" - val_loss {logs['val_loss']:.4f} - val_accuracy {logs['val_accuracy']:.4f}"
-        print(line, flush=True)
+        names = ("loss", "accuracy", "val_loss", "val_accuracy")
+        metrics = " - ".join(f"{name} {logs[name]:.4f}" for name in names if name in logs)
+        print(f"Epoch {epoch + 1}/{args.epochs}: {metrics}", flush=True)
 
     job = TrainingJob(data, model_config, train_config,
                       callbacks=[keras.callbacks.LambdaCallback(on_epoch_end=print_epoch)])

@@ -7,64 +7,22 @@ categorical cross-entropy, accuracy: 401,920 + 5,130 = 407,050 parameters.
 from __future__ import annotations
 
 import math
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 
 import keras
 
+from mnist_core.config import ModelConfig
 from mnist_core.data import INPUT_DIM, NUM_CLASSES
-
-OPTIMIZERS = ("rmsprop", "adam", "sgd")
-ACTIVATIONS = ("relu", "tanh", "sigmoid")
-MAX_HIDDEN_LAYERS = 4
-MAX_UNITS = 4096
-
-
-@dataclass(frozen=True)
-class ModelConfig:
-    """What the sidebar lets a learner change about the network."""
-
-    hidden_units: tuple[int, ...] = (512,)
-    activation: str = "relu"
-    dropout: float = 0.0
-    optimizer: str = "rmsprop"
-    learning_rate: float = 0.001  # the Keras default for rmsprop and adam
-
-    def __post_init__(self) -> None:
-        object.__setattr__(self, "hidden_units", tuple(int(u) for u in self.hidden_units))
-        problems = config_problems(self)
-        if problems:
-            raise ValueError("; ".join(problems))
-
-    def to_dict(self) -> dict:
-        return asdict(self)
-
-
-def config_problems(config: ModelConfig) -> list[str]:
-    """Every reason why this configuration cannot be trained, in words."""
-    problems = []
-    if len(config.hidden_units) > MAX_HIDDEN_LAYERS:
-        problems.append(f"at most {MAX_HIDDEN_LAYERS} hidden layers")
-    if any(not 1 <= units <= MAX_UNITS for units in config.hidden_units):
-        problems.append(f"each hidden layer needs 1–{MAX_UNITS} units")
-    if config.activation not in ACTIVATIONS:
-        problems.append(f"activation must be one of {', '.join(ACTIVATIONS)}")
-    if not 0.0 <= config.dropout < 1.0:
-        problems.append("dropout must be in [0, 1)")
-    if config.optimizer not in OPTIMIZERS:
-        problems.append(f"optimizer must be one of {', '.join(OPTIMIZERS)}")
-    if not 0.0 < config.learning_rate <= 10.0:
-        problems.append("learning rate must be in (0, 10]")
-    return problems
 
 
 def build_model(config: ModelConfig = ModelConfig()) -> keras.Model:
     """A compiled Sequential model for 784-pixel inputs and 10 softmax outputs."""
     layers: list[keras.layers.Layer] = [keras.Input(shape=(INPUT_DIM,))]
-    for units in config.hidden_units:
-        layers.append(keras.layers.Dense(units, activation=config.activation))
+    for number, units in enumerate(config.hidden_units, start=1):
+        layers.append(keras.layers.Dense(units, activation=config.activation, name=f"hidden_{number}"))
         if config.dropout:
-            layers.append(keras.layers.Dropout(config.dropout))
-    layers.append(keras.layers.Dense(NUM_CLASSES, activation="softmax"))
+            layers.append(keras.layers.Dropout(config.dropout, name=f"dropout_{number}"))
+    layers.append(keras.layers.Dense(NUM_CLASSES, activation="softmax", name="output"))
     model = keras.Sequential(layers)
     optimizer = keras.optimizers.get(
         {"class_name": config.optimizer, "config": {"learning_rate": config.learning_rate}}

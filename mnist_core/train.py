@@ -9,40 +9,15 @@ import enum
 import math
 import threading
 import time
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import asdict, dataclass, replace
 from typing import Sequence
 
 import keras
 import numpy as np
 
+from mnist_core.config import ModelConfig, TrainConfig
 from mnist_core.data import MnistData, prepare
-from mnist_core.model import ModelConfig, build_model
-
-MAX_EPOCHS = 50
-MIN_BATCH_SIZE, MAX_BATCH_SIZE = 1, 4096
-
-
-@dataclass(frozen=True)
-class TrainConfig:
-    """How long and on how much data to train."""
-
-    epochs: int = 5
-    batch_size: int = 128
-    validation_split: float = 0.1
-    train_size: int | None = None  # the first N training images; None = all of them
-
-    def __post_init__(self) -> None:
-        problems = []
-        if not 1 <= self.epochs <= MAX_EPOCHS:
-            problems.append(f"epochs must be 1–{MAX_EPOCHS}")
-        if not MIN_BATCH_SIZE <= self.batch_size <= MAX_BATCH_SIZE:
-            problems.append(f"batch size must be {MIN_BATCH_SIZE}–{MAX_BATCH_SIZE}")
-        if not 0.0 <= self.validation_split <= 0.5:
-            problems.append("validation split must be 0–0.5")
-        if self.train_size is not None and self.train_size < 10:
-            problems.append("train on at least 10 images")
-        if problems:
-            raise ValueError("; ".join(problems))
+from mnist_core.model import build_model
 
 
 class JobStatus(str, enum.Enum):
@@ -55,6 +30,11 @@ class JobStatus(str, enum.Enum):
     @property
     def is_done(self) -> bool:
         return self in (JobStatus.STOPPED, JobStatus.FINISHED, JobStatus.FAILED)
+
+    @property
+    def has_model(self) -> bool:
+        """Training ended with weights worth using (all epochs, or stopped by the user)."""
+        return self in (JobStatus.STOPPED, JobStatus.FINISHED)
 
 
 @dataclass(frozen=True)
@@ -136,7 +116,8 @@ class TrainingJob:
     def progress(self) -> JobProgress:
         with self._lock:
             if self._progress.status == JobStatus.RUNNING:
-                return replace(self._progress, elapsed_seconds=time.perf_counter() - self._started_at)
+                elapsed = time.perf_counter() - self._started_at
+                return replace(self._progress, elapsed_seconds=elapsed)
             return self._progress
 
     def run(self) -> None:

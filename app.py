@@ -1,0 +1,30 @@
+"""MNIST Playground: train a network on handwritten digits, then draw one and watch it read.
+
+Entry point and router: the shared frame and sidebar, then the chosen page.
+Run with `streamlit run app.py`.
+"""
+
+import streamlit as st
+
+import ui
+from mnist_core.data import MnistDataError
+
+st.set_page_config(page_title="MNIST Playground", page_icon=":material/draw:", layout="wide")
+
+page = st.navigation(
+    [
+        st.Page("pages/home.py", title="Home", icon=":material/home:", default=True),
+        st.Page("pages/train.py", title="Train", icon=":material/monitoring:"),
+        st.Page("pages/draw.py", title="Draw", icon=":material/draw:"),
+    ]
+)
+
+try:
+    data = ui.mnist()
+except MnistDataError as error:
+    st.error(f"MNIST could not be loaded. {error}")
+    st.stop()
+
+st.session_state["config"] = ui.sidebar_config(data)
+ui.sidebar_status(data)
+page.run()

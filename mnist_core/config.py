@@ -1,0 +1,74 @@
+"""What a learner can set: the network (`ModelConfig`) and the training (`TrainConfig`).
+
+Plain dataclasses with no Keras import, so the sidebar can build them before
+TensorFlow is loaded. Each refuses absurd values with a ValueError in words.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+
+OPTIMIZERS = ("rmsprop", "adam", "sgd")
+ACTIVATIONS = ("relu", "tanh", "sigmoid")
+MAX_HIDDEN_LAYERS = 4
+MAX_UNITS = 4096
+MAX_EPOCHS = 50
+MIN_BATCH_SIZE, MAX_BATCH_SIZE = 1, 4096
+
+
+@dataclass(frozen=True)
+class ModelConfig:
+    """The network: the default is the classic Dense(512, relu) model with rmsprop."""
+
+    hidden_units: tuple[int, ...] = (512,)
+    activation: str = "relu"
+    dropout: float = 0.0
+    optimizer: str = "rmsprop"
+    learning_rate: float = 0.001  # the Keras default for rmsprop and adam
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "hidden_units", tuple(int(u) for u in self.hidden_units))
+        problems = []
+        if len(self.hidden_units) > MAX_HIDDEN_LAYERS:
+            problems.append(f"at most {MAX_HIDDEN_LAYERS} hidden layers")
+        if any(not 1 <= units <= MAX_UNITS for units in self.hidden_units):
+            problems.append(f"each hidden layer needs 1–{MAX_UNITS} units")
+        if self.activation not in ACTIVATIONS:
+            problems.append(f"activation must be one of {', '.join(ACTIVATIONS)}")
+        if not 0.0 <= self.dropout < 1.0:
+            problems.append("dropout must be in [0, 1)")
+        if self.optimizer not in OPTIMIZERS:
+            problems.append(f"optimizer must be one of {', '.join(OPTIMIZERS)}")
+        if not 0.0 < self.learning_rate <= 10.0:
+            problems.append("learning rate must be in (0, 10]")
+        if problems:
+            raise ValueError("; ".join(problems))
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    """How long and on how much data to train."""
+
+    epochs: int = 5
+    batch_size: int = 128
+    validation_split: float = 0.1
+    train_size: int | None = None  # the first N training images; None = all of them
+
+    def __post_init__(self) -> None:
+        problems = []
+        if not 1 <= self.epochs <= MAX_EPOCHS:
+            problems.append(f"epochs must be 1–{MAX_EPOCHS}")
+        if not MIN_BATCH_SIZE <= self.batch_size <= MAX_BATCH_SIZE:
+            problems.append(f"batch size must be {MIN_BATCH_SIZE}–{MAX_BATCH_SIZE}")
+        if not 0.0 <= self.validation_split <= 0.5:
+            problems.append("validation split must be 0–0.5")
+        if self.train_size is not None and self.train_size < 10:
+            problems.append("train on at least 10 images")
+        if problems:
+            raise ValueError("; ".join(problems))
+
+    def to_dict(self) -> dict:
+        return asdict(self)

@@ -1,0 +1,49 @@
+"""Train: the model the sidebar describes, trained live with per-epoch charts."""
+
+import streamlit as st
+
+import ui
+from mnist_core.model import build_model, summary_rows
+
+model_config, train_config = ui.page_config()
+
+
+@st.cache_data(show_spinner=False)
+def model_summary(model_config):
+    """Building a model only to count its parameters: once per configuration."""
+    return summary_rows(build_model(model_config))
+
+
+st.title("Train the network")
+st.markdown(
+    "The network reads the 784 pixel values and outputs ten probabilities, one per digit. "
+    "Training shows it the images in batches and nudges its weights to reduce the loss."
+)
+
+st.subheader("The model")
+summary = model_summary(model_config)
+totals = st.columns(3)
+totals[0].metric("Total parameters", f"{summary.total_params:,}")
+totals[1].metric("Trainable", f"{summary.trainable_params:,}")
+totals[2].metric("Layers", len(summary.rows))
+st.dataframe(summary.rows, hide_index=True, width="stretch")
+st.caption(
+    f"Compiled with optimizer **{model_config.optimizer}** "
+    f"(learning rate {model_config.learning_rate:g}), loss **categorical cross-entropy**, "
+    f"metric **accuracy**. Training: {train_config.epochs} epoch(s), batch size "
+    f"{train_config.batch_size}, {train_config.validation_split:.0%} held out for validation."
+)
+
+st.subheader("Training")
+start_column, stop_column, _ = st.columns([1, 1, 4])
+start_column.button("Start training", type="primary", disabled=ui.is_training(),
+                    on_click=ui.start_training, args=(model_config, train_config))
+stop_column.button("Stop", disabled=not ui.is_training(), on_click=ui.stop_training,
+                   help="Ends after the current batch and keeps the weights so far.")
+job = ui.current_job()
+if job is None:
+    st.info("Press **Start training** to train the model above on MNIST.")
+elif ui.is_training() and (job.model_config, job.train_config) != (model_config, train_config):
+    st.caption("The sidebar has changed since this run started: "
+               "the new values apply to the next run.")
+ui.training_monitor()

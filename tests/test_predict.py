@@ -1,0 +1,66 @@
+"""mnist_core.predict: shapes, probabilities, and the direct (fast) model call."""
+
+from __future__ import annotations
+
+import keras
+import numpy as np
+import pytest
+
+from mnist_core.predict import predict_proba
+
+
+@pytest.fixture
+def digits(mnist):
+    return mnist.x_test[:16].astype(np.float32) / 255, mnist.y_test[:16]
+
+
+def test_one_image_gives_ten_probabilities(trained_model, digits):
+    """A single 28×28 image (or its 784-vector) gives one softmax row of shape (10,)."""
+    images, labels = digits
+    for single in (images[0], images[0].reshape(784)):
+        p = predict_proba(trained_model, single)
+        assert p.shape == (10,)
+        assert p.sum() == pytest.approx(1.0, abs=1e-5)
+        assert (p >= 0).all()
+        assert p.argmax() == labels[0]  # the trained model reads the first test digit (a 7)
+
+
+@pytest.mark.parametrize("flat", [False, True], ids=["N×28×28", "N×784"])
+def test_batch_gives_one_row_per_image(trained_model, digits, flat):
+    """A batch gives (N, 10), each row a distribution, matching one-at-a-time calls."""
+    images, labels = digits
+    batch = images.reshape(len(images), 784) if flat else images
+    p = predict_proba(trained_model, batch)
+    assert p.shape == (len(images), 10)
+    np.testing.assert_allclose(p.sum(axis=1), np.ones(len(images)), atol=1e-5)
+    np.testing.assert_allclose(p[3], predict_proba(trained_model, images[3]), atol=1e-5)
+    assert (p.argmax(axis=1) == labels).mean() >= 0.8
+
+
+def test_batch_of_one_stays_a_batch(trained_model, digits):
+    """(1, 28, 28) is a batch of one, so the caller gets (1, 10) back, not (10,)."""
+    images, _ = digits
+    assert predict_proba(trained_model, images[:1]).shape == (1, 10)
+
+
+def test_does_not_use_model_predict(trained_model, digits, monkeypatch):
+    """model.predict costs ~40 ms per call; the drawing page needs the direct call."""
+    def slow_path(*args, **kwargs):
+        raise AssertionError("predict_proba must not call model.predict")
+
+    monkeypatch.setattr(trained_model, "predict", slow_path)
+    images, _ = digits
+    assert predict_proba(trained_model, images[0]).shape == (10,)
+    assert predict_proba(trained_model, images).shape == (len(images), 10)
+
+
+def test_model_with_image_shaped_input(digits):
+    """A loaded model may take 28×28 inputs; flat vectors are reshaped to fit it."""
+    model = keras.Sequential([keras.Input(shape=(28, 28)), keras.layers.Flatten(),
+                              keras.layers.Dense(10, activation="softmax")])
+    images, _ = digits
+    from_images = predict_proba(model, images)
+    from_vectors = predict_proba(model, images.reshape(len(images), 784))
+    assert from_images.shape == (len(images), 10)
+    np.testing.assert_allclose(from_vectors, from_images, atol=1e-6)
+    np.testing.assert_allclose(predict_proba(model, images[0].reshape(784)), from_images[0], atol=1e-6)

@@ -1,0 +1,230 @@
+"""mnist_core.train: configuration checks and the background TrainingJob on real MNIST slices."""
+
+from __future__ import annotations
+
+import math
+import time
+
+import keras
+import numpy as np
+import pytest
+
+from mnist_core.data import MnistData
+from mnist_core.model import ModelConfig
+from mnist_core.train import JobProgress, JobStatus, TrainConfig, TrainingJob
+
+TIMEOUT = 120  # seconds; far above what any job here needs, so a hang fails instead of blocking
+
+
+def _wait_until(job: TrainingJob, condition, timeout: float = TIMEOUT) -> JobProgress:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        progress = job.progress()
+        if condition(progress):
+            return progress
+        time.sleep(0.005)
+    pytest.fail(f"timed out waiting; last progress: {job.progress()}")
+
+
+# --- TrainConfig ----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "kwargs, words",
+    [
+        ({"epochs": 0}, "epochs"),
+        ({"epochs": 51}, "epochs"),
+        ({"batch_size": 0}, "batch size"),
+        ({"batch_size": 4097}, "batch size"),
+        ({"validation_split": -0.1}, "validation split"),
+        ({"validation_split": 0.6}, "validation split"),
+        ({"train_size": 9}, "at least 10"),
+        ({"train_size": 0}, "at least 10"),
+    ],
+)
+def test_train_config_refuses_bad_values(kwargs, words):
+    """Bad settings are refused before any work starts, saying which one."""
+    with pytest.raises(ValueError, match=words):
+        TrainConfig(**kwargs)
+
+
+@pytest.mark.parametrize(
+    "kwargs",
+    [{}, {"epochs": 1}, {"epochs": 50}, {"batch_size": 1}, {"batch_size": 4096},
+     {"validation_split": 0.0}, {"validation_split": 0.5}, {"train_size": 10}, {"train_size": None}],
+)
+def test_train_config_accepts_the_limits(kwargs):
+    """The bounds themselves are allowed (the UI sliders reach them)."""
+    TrainConfig(**kwargs)
+
+
+# --- A real 2-epoch job, followed from another thread ----------------------------------
+
+SLICE, BATCH, EPOCHS, VALIDATION = 3000, 64, 2, 0.1
+
+
+@pytest.fixture(scope="module")
+def polled_job(mnist):
+    """A 2-epoch job on 3,000 real digits in its thread, polled from this one throughout."""
+    job = TrainingJob(
+        mnist,
+        train_config=TrainConfig(epochs=EPOCHS, batch_size=BATCH, train_size=SLICE,
+                                 validation_split=VALIDATION),
+    )
+    snapshots: list[JobProgress] = [job.progress()]
+    started = time.perf_counter()
+    job.start()
+    deadline = time.monotonic() + TIMEOUT
+    while not snapshots[-1].status.is_done and time.monotonic() < deadline:
+        progress = job.progress()
+        if progress != snapshots[-1]:
+            snapshots.append(progress)
+        time.sleep(0.01)
+    job.join(timeout=TIMEOUT)
+    wall = time.perf_counter() - started
+    print(f"\n2-epoch job on {SLICE} images: {wall:.1f} s, {len(snapshots)} distinct snapshots")
+    return job, snapshots
+
+
+def test_job_finishes_with_one_record_per_epoch(polled_job):
+    """A normal job ends FINISHED with finite metrics for each epoch, as Keras logged them."""
+    job, _ = polled_job
+    progress = job.progress()
+    assert progress.status == JobStatus.FINISHED, progress.error
+    assert progress.error is None
+    assert [record.epoch for record in progress.history] == [1, 2]
+    trained = SLICE - round(SLICE * VALIDATION)
+    for record in progress.history:
+        for value in (record.loss, record.accuracy, record.val_loss, record.val_accuracy):
+            assert value is not None and math.isfinite(value)
+        assert 0.0 <= record.accuracy <= 1.0 and 0.0 <= record.val_accuracy <= 1.0
+        assert record.seconds > 0
+        assert record.samples_per_second == pytest.approx(trained / record.seconds, rel=0.01)
+    assert progress.history_rows()[0]["loss"] == progress.history[0].loss
+
+
+def test_job_learns(polled_job):
+    """Two epochs on 3,000 real digits: it improves, and reads most test digits right."""
+    first, second = polled_job[0].progress().history
+    assert second.accuracy > first.accuracy or second.loss < first.loss, (first, second)
+    progress = polled_job[0].progress()
+    assert progress.test_accuracy > 0.8, progress.test_accuracy
+    assert math.isfinite(progress.test_loss)
+
+
+def test_finished_job_reports_everything_done(polled_job):
+    """The progress bar ends full, on the last batch of the last epoch."""
+    progress = polled_job[0].progress()
+    assert progress.fraction_done == 1.0
+    assert progress.epoch == EPOCHS
+    assert progress.batches_per_epoch == math.ceil((SLICE - round(SLICE * VALIDATION)) / BATCH)
+    assert progress.batch == progress.batches_per_epoch
+    assert progress.elapsed_seconds >= sum(record.seconds for record in progress.history)
+
+
+def test_progress_from_another_thread_is_consistent(polled_job):
+    """Every snapshot read while training is coherent and progress never goes backwards."""
+    job, snapshots = polled_job
+    assert snapshots[0].status == JobStatus.PENDING
+    running = [s for s in snapshots if s.status == JobStatus.RUNNING]
+    assert len(running) > 10, "the poller should have seen the job while it ran"
+    assert any(0 < s.fraction_done < 1 for s in running)
+    for earlier, later in zip(snapshots, snapshots[1:]):
+        assert later.fraction_done >= earlier.fraction_done
+        assert later.epoch >= earlier.epoch
+        assert len(later.history) >= len(earlier.history)
+        assert later.history[: len(earlier.history)] == earlier.history
+    for snapshot in snapshots:
+        assert len(snapshot.history) <= snapshot.epoch
+        assert snapshot.batch <= snapshot.batches_per_epoch
+    # A snapshot is a frozen value: what the poller read first is still what it read.
+    first_running = running[0]
+    with pytest.raises(AttributeError):
+        first_running.batch = 999  # type: ignore[misc]
+    assert first_running.status == JobStatus.RUNNING and first_running.history == ()
+
+
+# --- Stopping -------------------------------------------------------------------------
+
+
+def test_stop_ends_a_long_job_quickly(mnist):
+    """Stop lands after the current batch, not at the end of the epoch or the job."""
+    job = TrainingJob(mnist, train_config=TrainConfig(epochs=3, batch_size=16, train_size=20_000))
+    job.start()
+    _wait_until(job, lambda p: p.batch > 0 or p.status.is_done)
+    job.stop()
+    stopped_at = time.perf_counter()
+    job.join(timeout=TIMEOUT)
+    after_stop = time.perf_counter() - stopped_at
+    progress = job.progress()
+    print(f"\nstop: done {after_stop:.1f} s after stop(), at batch {progress.batch}"
+          f"/{progress.batches_per_epoch} of epoch {progress.epoch}")
+
+    assert progress.status == JobStatus.STOPPED, progress.error
+    total = progress.epochs * progress.batches_per_epoch
+    done = (progress.epoch - 1) * progress.batches_per_epoch + progress.batch
+    assert progress.epoch == 1 and done < progress.batches_per_epoch // 4, (done, total)
+    assert progress.fraction_done < 0.1
+    assert after_stop < 30, f"stopping took {after_stop:.1f} s"
+    assert progress.test_accuracy is not None  # the stopped model is still evaluated
+
+
+# --- Failures end as FAILED, never as an exception -------------------------------------
+
+
+def test_huge_learning_rate_is_reported_as_divergence(mnist):
+    """SGD at lr 10 through four ReLU layers overflows to NaN within a few batches."""
+    keras.utils.set_random_seed(0)
+    job = TrainingJob(
+        mnist,
+        ModelConfig(hidden_units=(512,) * 4, optimizer="sgd", learning_rate=10.0),
+        TrainConfig(epochs=2, batch_size=64, train_size=2000),
+    )
+    job.start()
+    job.join(timeout=TIMEOUT)
+    progress = job.progress()
+    assert progress.status == JobStatus.FAILED, progress
+    assert "learning rate" in progress.error and "NaN" in progress.error
+    assert progress.history == ()
+    assert progress.test_accuracy is None
+    assert progress.fraction_done < 0.5, "training should stop at the first NaN"
+
+
+def _with_labels(mnist, y_train: np.ndarray) -> MnistData:
+    n = len(y_train)
+    return MnistData(mnist.x_train[:n], y_train, mnist.x_test[:100], mnist.y_test[:100],
+                     source="test data")
+
+
+def test_bad_labels_fail_the_job_not_the_caller(mnist):
+    """Labels outside 0–9 break preparation; the job says so instead of raising."""
+    job = TrainingJob(_with_labels(mnist, np.full(200, 42, np.uint8)),
+                      train_config=TrainConfig(epochs=1, train_size=200))
+    job.start()
+    job.join(timeout=TIMEOUT)
+    progress = job.progress()
+    assert progress.status == JobStatus.FAILED
+    assert "42" in progress.error and "Error" in progress.error.split(":")[0]
+    job.run()  # the same in this thread: it returns, it does not raise
+    assert job.progress().status == JobStatus.FAILED
+
+
+class _Boom(keras.callbacks.Callback):
+    def on_epoch_end(self, epoch, logs=None):
+        if epoch == 1:
+            raise RuntimeError("boom after epoch 2")
+
+
+def test_exception_during_fit_fails_the_job_with_its_message(mnist):
+    """An error in the middle of fit (here from a callback) is kept as the job's error."""
+    job = TrainingJob(mnist, train_config=TrainConfig(epochs=3, train_size=300, validation_split=0.0),
+                      callbacks=[_Boom()])
+    job.start()
+    job.join(timeout=TIMEOUT)
+    progress = job.progress()
+    assert progress.status == JobStatus.FAILED
+    assert progress.error == "RuntimeError: boom after epoch 2"
+    assert progress.test_accuracy is None
+    # Epochs finished before the error are kept; without validation there are no val metrics.
+    assert len(progress.history) >= 1 and progress.history[0].epoch == 1
+    assert progress.history[0].val_loss is None and progress.history[0].val_accuracy is None
