@@ -26,5 +26,6 @@ except MnistDataError as error:
     st.stop()
 
 st.session_state["config"] = ui.sidebar_config(data)
+ui.mark_routed()
 ui.sidebar_status(data)
 page.run()

@@ -20,6 +20,7 @@ UNIT_CHOICES = (16, 32, 64, 128, 256, 512, 1024, 2048)
 TRAIN_SIZES = (1_000, 5_000, 10_000, 30_000)
 ALL_IMAGES = "all"
 POLL_SECONDS = 0.5
+ROUTED = "routed_by_app"
 
 
 def _keep_keras_state_between_reruns() -> None:
@@ -46,17 +47,25 @@ def mnist() -> MnistData:
 
 
 def page_config() -> tuple[ModelConfig, TrainConfig]:
-    """The sidebar's settings, as the router (app.py) left them for this run's page."""
-    if "config" not in st.session_state:
-        # A server's very first request, if it opens a page's URL directly, runs that
-        # page without app.py: Streamlit guesses "old-style multipage app" from the
-        # pages/ folder until st.navigation is first called. Drop the guess and rerun
-        # through the router, which keeps the requested page.
+    """The sidebar's settings for this run's page; every page calls this first.
+
+    Streamlit treats a folder named pages/ as an old-style multipage app until
+    st.navigation is called, and AppTest resets that guess before every run: then a
+    page runs without app.py, the router. The router marks each run it makes; a page
+    run without the mark drops the guess and reruns through the router, which keeps
+    the requested page.
+    """
+    if not st.session_state.pop(ROUTED, False):
         from streamlit.runtime.pages_manager import PagesManager
 
         PagesManager.uses_pages_directory = False
         st.rerun()
     return st.session_state["config"]
+
+
+def mark_routed() -> None:
+    """Called by app.py on every run, before the page runs."""
+    st.session_state[ROUTED] = True
 
 
 def sidebar_config(data: MnistData) -> tuple[ModelConfig, TrainConfig]:
@@ -167,8 +176,8 @@ def _monitor(job, show_charts: bool, polling: bool) -> None:
         last = history[-1] if history else None
         columns = st.columns(4)
         columns[0].metric("Epochs done", f"{len(history)}/{progress.epochs}")
-        columns[1].metric("Seconds per epoch",
-                          f"{sum(r.seconds for r in history) / len(history):.1f}" if history else "–")
+        mean_seconds = sum(r.seconds for r in history) / len(history) if history else None
+        columns[1].metric("Seconds per epoch", f"{mean_seconds:.1f}" if mean_seconds else "–")
         columns[2].metric("Samples per second", f"{last.samples_per_second:,.0f}" if last else "–")
         if progress.test_accuracy is not None:
             columns[3].metric("Test accuracy", f"{progress.test_accuracy:.2%}")

@@ -19,7 +19,8 @@ def build_model(config: ModelConfig = ModelConfig()) -> keras.Model:
     """A compiled Sequential model for 784-pixel inputs and 10 softmax outputs."""
     layers: list[keras.layers.Layer] = [keras.Input(shape=(INPUT_DIM,))]
     for number, units in enumerate(config.hidden_units, start=1):
-        layers.append(keras.layers.Dense(units, activation=config.activation, name=f"hidden_{number}"))
+        hidden = keras.layers.Dense(units, activation=config.activation, name=f"hidden_{number}")
+        layers.append(hidden)
         if config.dropout:
             layers.append(keras.layers.Dropout(config.dropout, name=f"dropout_{number}"))
     layers.append(keras.layers.Dense(NUM_CLASSES, activation="softmax", name="output"))

@@ -1,0 +1,141 @@
+"""AppTest tests: every page renders, training runs from the Train page, Draw predicts.
+
+AppTest runs the real script without a browser; the canvas's JavaScript never runs,
+so drawings are injected through the canvas's session-state key.
+"""
+
+from __future__ import annotations
+
+import base64
+import io
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+from streamlit.testing.v1 import AppTest
+
+ROOT = Path(__file__).resolve().parents[1]
+TIMEOUT = 120  # the first run imports TensorFlow
+
+
+def app_at(page: str) -> AppTest:
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=TIMEOUT)
+    at.switch_page(f"pages/{page}.py")
+    return at.run()
+
+
+def wait_for_training(at: AppTest, timeout: float = 120) -> None:
+    """Let the background job finish, then rerun the script as the poller would."""
+    deadline = time.monotonic() + timeout
+    job = at.session_state["job"]
+    while not job.progress().status.is_done:
+        assert time.monotonic() < deadline, "training did not finish in time"
+        time.sleep(0.2)
+    at.run()
+
+
+def canvas_state(image: np.ndarray) -> dict:
+    """What the canvas component reports: its drawing as a PNG data URL."""
+    buffer = io.BytesIO()
+    Image.fromarray(image).save(buffer, format="PNG")
+    url = "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode()
+    return {"drawing": {"raw": {"objects": [{"type": "path"}]}, "data": url},
+            "backgroundFit": None}
+
+
+def drawn_digit(mnist, index: int) -> np.ndarray:
+    """An MNIST test digit drawn large, off-centre, as black ink on a transparent canvas."""
+    digit = Image.fromarray(mnist.x_test[index]).resize((196, 196), Image.Resampling.BILINEAR)
+    canvas = np.zeros((280, 280, 4), np.uint8)
+    canvas[70:266, 10:206, 3] = np.asarray(digit)
+    return canvas
+
+
+def canvas_key(at: AppTest) -> str:
+    return f"canvas-{at.session_state['canvas_version']}"
+
+
+@pytest.mark.parametrize(
+    "page, heading",
+    [("home", "MNIST Playground"), ("train", "Train the network"), ("draw", "Draw a digit")],
+)
+def test_every_page_renders_without_exception(page, heading):
+    at = app_at(page)
+    assert not at.exception
+    assert at.title[0].value == heading
+
+
+def test_home_shows_the_data_and_its_preparation(mnist):
+    at = app_at("home")
+    metrics = {m.label: m.value for m in at.metric}
+    assert metrics["Training images"] == f"{len(mnist.x_train):,}"
+    assert metrics["Test images"] == f"{len(mnist.x_test):,}"
+    assert "MNIST from" in at.caption[0].value
+    assert not at.warning  # the full dataset, not the offline sample
+
+
+def test_train_page_shows_the_classic_model_summary():
+    at = app_at("train")
+    metrics = {m.label: m.value for m in at.metric}
+    assert metrics["Total parameters"] == "407,050"
+    rows = at.dataframe[0].value
+    assert list(rows["Parameters"]) == [401_920, 5_130]
+
+
+def test_sidebar_changes_the_model_summary():
+    at = app_at("train")
+    at.number_input(key="hidden_layers").set_value(2).run()
+    at.select_slider(key="units").set_value(64).run()
+    metrics = {m.label: m.value for m in at.metric}
+    expected = (784 * 64 + 64) + (64 * 64 + 64) + (64 * 10 + 10)
+    assert metrics["Total parameters"] == f"{expected:,}"
+
+
+def test_training_from_the_train_page_produces_history_and_charts():
+    at = app_at("train")
+    at.number_input(key="epochs").set_value(1)
+    at.select_slider(key="train_size").set_value(5_000).run()
+    at.button[0].click().run()  # Start training
+    assert at.session_state["job"].train_config.train_size == 5_000
+    wait_for_training(at)
+    assert not at.exception
+    progress = at.session_state["job"].progress()
+    assert progress.status.value == "finished"
+    assert len(progress.history) == 1
+    assert len(at.get("plotly_chart")) == 2  # loss and accuracy
+    assert any("Training finished" in s.value for s in at.success)
+    metrics = {m.label: m.value for m in at.metric}
+    assert metrics["Epochs done"] == "1/1"
+    assert float(metrics["Test accuracy"].rstrip("%")) > 80
+
+
+def test_draw_without_a_model_offers_quick_training():
+    at = app_at("draw")
+    assert "No trained model yet" in at.warning[0].value
+    assert at.button(key=None) is not None
+    labels = [b.label for b in at.button]
+    assert "Quick train (1 epoch)" in labels
+
+
+def test_draw_predicts_an_injected_drawing_and_prompts_when_empty(mnist):
+    at = app_at("draw")
+    at.select_slider(key="train_size").set_value(10_000).run()
+    next(b for b in at.button if b.label == "Quick train (1 epoch)").click().run()
+    wait_for_training(at)
+    assert at.session_state["trained_job"].progress().epochs == 1
+    assert any("Draw a digit on the canvas" in i.value for i in at.info)  # empty canvas
+
+    index = 0  # a 7 in the test set, read correctly by any trained model
+    at.session_state[canvas_key(at)] = canvas_state(drawn_digit(mnist, index))
+    at.run()
+    assert not at.exception
+    metrics = {m.label: m.value for m in at.metric}
+    assert metrics["Prediction"] == str(mnist.y_test[index])
+    assert len(at.get("plotly_chart")) == 1  # the softmax bars
+    assert not any("Draw a digit on the canvas" in i.value for i in at.info)
+
+    next(b for b in at.button if b.label == "Clear").click().run()
+    assert "Prediction" not in {m.label for m in at.metric}
+    assert any("Draw a digit on the canvas" in i.value for i in at.info)
