@@ -25,6 +25,7 @@ except MnistDataError as error:
     st.error(f"MNIST could not be loaded. {error}")
     st.stop()
 
+ui.sync_run_with_url()
 st.session_state["config"] = ui.sidebar_config(data)
 ui.mark_routed()
 ui.sidebar_status(data)

@@ -8,6 +8,8 @@ functions that need it, so pages without a model render before it loads.
 
 from __future__ import annotations
 
+import secrets
+
 import streamlit as st
 from streamlit.runtime.scriptrunner import script_runner
 
@@ -113,85 +115,153 @@ def sidebar_config(data: MnistData) -> tuple[ModelConfig, TrainConfig]:
     return model_config, train_config
 
 
+@st.cache_resource
+def runs():
+    """The server-wide run registry: runs outlive sessions, reloads find them by id."""
+    import atexit
+
+    from mnist_core.registry import RunRegistry
+
+    registry = RunRegistry()
+    atexit.register(registry.shutdown)  # stop trainings cleanly when the server stops
+    return registry
+
+
+def owner() -> str:
+    """This browser session's private id: whose runs are whose."""
+    return st.session_state.setdefault("owner", secrets.token_hex(8))
+
+
+def sync_run_with_url() -> None:
+    """Keep `?run=ID` in the address bar, and follow a run id that arrives in it.
+
+    A reload or a shared link starts a new session with only the URL: the run id in
+    it re-attaches that session to the run, wherever it was started.
+    """
+    url_run = st.query_params.get("run")
+    session_run = st.session_state.get("run_id")
+    if url_run and url_run != session_run:
+        if runs().get(url_run) is not None:
+            st.session_state["run_id"] = url_run
+        else:
+            st.toast(f"Run {url_run!r} was not found: it may be from before a server restart.")
+            del st.query_params["run"]
+    elif session_run and url_run != session_run:
+        st.query_params["run"] = session_run
+
+
 def current_job():
-    """This session's latest training job, running or done, or None."""
-    return st.session_state.get("job")
+    """The run this session follows (its latest, or one opened by link), or None."""
+    run_id = st.session_state.get("run_id")
+    return runs().get(run_id) if run_id else None
 
 
-def trained_job():
-    """The latest job in this session that left a usable model, or None."""
+def model_job():
+    """The run whose latest epoch snapshot this session draws with, or None.
+
+    The current run once it has finished an epoch; until then the previous one.
+    """
     job = current_job()
-    if job is not None and job.progress().status.has_model:
-        st.session_state["trained_job"] = job
-    return st.session_state.get("trained_job")
+    if job is not None and job.latest_snapshot() is not None:
+        st.session_state["model_run_id"] = job.run_id
+    model_run_id = st.session_state.get("model_run_id")
+    return runs().get(model_run_id) if model_run_id else None
 
 
-def is_training() -> bool:
-    job = current_job()
+def is_active(job) -> bool:
     return job is not None and not job.progress().status.is_done
 
 
+def is_training() -> bool:
+    return is_active(current_job())
+
+
 def start_training(model_config: ModelConfig, train_config: TrainConfig) -> None:
-    """Start a training in the background; it outlives reruns and page switches."""
+    """Submit a run: it starts now or waits for a free slot, and outlives reruns."""
     from mnist_core.train import TrainingJob
 
     if is_training():
-        st.warning("A training is already running: stop it first.")
+        st.warning("A run is already in progress: stop it before starting another.")
         return
     job = TrainingJob(mnist(), model_config, train_config)
-    job.start()
-    st.session_state["job"] = job
+    runs().submit(job, owner())
+    st.session_state["run_id"] = job.run_id
+    st.query_params["run"] = job.run_id
 
 
 def stop_training() -> None:
-    if is_training():
-        current_job().stop()
+    job = current_job()
+    if is_active(job):
+        runs().stop(job.run_id)
         st.toast("Stopping after the current batch…")
 
 
 def training_monitor(show_charts: bool = True) -> None:
-    """Progress of this session's training, refreshed every half second while it runs."""
+    """Progress of this session's run, refreshed every half second while it is active."""
     job = current_job()
     if job is None:
         return
-    polling = is_training()
+    polling = is_active(job)
     st.fragment(run_every=POLL_SECONDS if polling else None)(_monitor)(job, show_charts, polling)
 
 
 def _monitor(job, show_charts: bool, polling: bool) -> None:
     from mnist_core.figures import history_figure
+    from mnist_core.train import JobStatus
 
     progress = job.progress()
     if polling and progress.status.is_done:
-        st.rerun()  # the whole app: the sidebar and the Draw page now have a model
-    if not progress.status.is_done:
-        if progress.epoch:
-            text = (f"Training: epoch {progress.epoch}/{progress.epochs}, "
-                    f"batch {progress.batch}/{progress.batches_per_epoch}")
-        else:
-            text = "Preparing the data and the model…"
-        st.progress(progress.fraction_done, text=text)
-    history = progress.history
-    if history or progress.test_accuracy is not None:
-        last = history[-1] if history else None
-        columns = st.columns(4)
-        columns[0].metric("Epochs done", f"{len(history)}/{progress.epochs}")
-        mean_seconds = sum(r.seconds for r in history) / len(history) if history else None
-        columns[1].metric("Seconds per epoch", f"{mean_seconds:.1f}" if mean_seconds else "–")
-        columns[2].metric("Samples per second", f"{last.samples_per_second:,.0f}" if last else "–")
-        if progress.test_accuracy is not None:
-            columns[3].metric("Test accuracy", f"{progress.test_accuracy:.2%}")
-        else:
-            columns[3].metric("Elapsed", f"{progress.elapsed_seconds:.0f} s")
+        st.rerun()  # the whole app: the sidebar and the Draw page see the outcome
+    if progress.status == JobStatus.QUEUED:
+        position = runs().queue_position(job.run_id)
+        st.info(f"Waiting for a free training slot: number {position} in the queue "
+                f"(this server trains {runs().max_concurrent} model(s) at a time). "
+                "Stop cancels it.", icon=":material/hourglass_top:")
+        return
+    if progress.status == JobStatus.RUNNING:
+        progress_bar(progress)
+    _metrics(progress)
     if show_charts:
         loss_column, accuracy_column = st.columns(2)
-        loss_column.plotly_chart(history_figure(history, "loss", progress.epochs), width="stretch")
-        accuracy_column.plotly_chart(
-            history_figure(history, "accuracy", progress.epochs), width="stretch"
-        )
-        if history:
+        for column, metric in ((loss_column, "loss"), (accuracy_column, "accuracy")):
+            column.plotly_chart(
+                history_figure(progress.history, metric, progress.epochs,
+                               progress.batch_history, progress.batches_per_epoch),
+                width="stretch",
+            )
+        if progress.history:
             st.dataframe(progress.history_rows(), hide_index=True, width="stretch")
     _outcome(progress)
+
+
+def progress_bar(progress) -> None:
+    st.progress(progress.fraction_done, text=_progress_text(progress))
+
+
+def _progress_text(progress) -> str:
+    if not progress.epoch:
+        return "Preparing the data and the model…"
+    text = (f"Training: epoch {progress.epoch}/{progress.epochs}, "
+            f"batch {progress.batch}/{progress.batches_per_epoch}")
+    if progress.eta_seconds is not None:
+        text += f" · about {progress.eta_seconds:.0f} s left"
+    return text
+
+
+def _metrics(progress) -> None:
+    history = progress.history
+    if not history and progress.test_accuracy is None:
+        return
+    last = history[-1] if history else None
+    columns = st.columns(4)
+    columns[0].metric("Epochs done", f"{len(history)}/{progress.epochs}")
+    seconds = progress.seconds_per_epoch
+    columns[1].metric("Seconds per epoch", f"{seconds:.1f}" if seconds else "–")
+    columns[2].metric("Samples per second", f"{last.samples_per_second:,.0f}" if last else "–")
+    if progress.test_accuracy is not None:
+        columns[3].metric("Test accuracy", f"{progress.test_accuracy:.2%}")
+    else:
+        columns[3].metric("Elapsed", f"{progress.elapsed_seconds:.0f} s")
 
 
 def _outcome(progress) -> None:
@@ -200,22 +270,25 @@ def _outcome(progress) -> None:
     if progress.status == JobStatus.FINISHED:
         st.success(f"Training finished: test accuracy **{progress.test_accuracy:.2%}**, "
                    f"test loss {progress.test_loss:.4f}, in {progress.elapsed_seconds:.0f} s.")
-    elif progress.status == JobStatus.STOPPED:
+    elif progress.status == JobStatus.STOPPED and progress.test_accuracy is not None:
         st.warning(f"Training stopped after {len(progress.history)} epoch(s); the weights so far "
                    f"are kept (test accuracy {progress.test_accuracy:.2%}).")
+    elif progress.status == JobStatus.STOPPED:
+        st.warning("This run was cancelled before it started.")
     elif progress.status == JobStatus.FAILED:
         st.error(f"Training failed: {progress.error}")
 
 
 def sidebar_status(data: MnistData) -> None:
     """Where the data comes from and what model this session has, under the settings."""
-    job = trained_job()
+    job = model_job() if "run_id" in st.session_state else None
     if is_training():
         st.sidebar.info("Training in progress…")
     elif job is not None:
         progress = job.progress()
-        st.sidebar.success(f"Model ready: {len(progress.history)} epoch(s), "
-                           f"test accuracy {progress.test_accuracy:.2%}")
+        accuracy = progress.test_accuracy
+        st.sidebar.success(f"Model ready: {len(progress.history)} epoch(s)"
+                           + (f", test accuracy {accuracy:.2%}" if accuracy is not None else ""))
     else:
         st.sidebar.caption("No trained model yet.")
     st.sidebar.caption(f"Data: {data.source}")

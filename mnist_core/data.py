@@ -55,7 +55,13 @@ def load_npz(path: Path) -> MnistData:
         raise MnistDataError(f"{MNIST_DATA_ENV} names {path}, but there is no such file.")
     try:
         # Pickles are refused: the file is data, never code.
-        with np.load(path, allow_pickle=False) as npz:
+        loaded = np.load(path, allow_pickle=False)
+        if not isinstance(loaded, np.lib.npyio.NpzFile):
+            raise MnistDataError(
+                f"{path} holds a single array, not an MNIST .npz with "
+                f"{', '.join(KERAS_KEYS)}."
+            )
+        with loaded as npz:
             missing = [key for key in KERAS_KEYS if key not in npz.files]
             if missing:
                 raise MnistDataError(
@@ -79,6 +85,8 @@ def _check_arrays(path: Path, arrays: dict[str, np.ndarray]) -> None:
                 f"{path}: x_{split} must be uint8 images N×28×28, "
                 f"got {x.dtype} of shape {x.shape}."
             )
+        if not np.issubdtype(y.dtype, np.integer):
+            raise MnistDataError(f"{path}: y_{split} must hold integer labels, got {y.dtype}.")
         if y.shape != (len(x),):
             raise MnistDataError(
                 f"{path}: y_{split} must hold one label per image ({len(x)}), "

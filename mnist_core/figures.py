@@ -9,12 +9,14 @@ import plotly.express as px
 import plotly.graph_objects as go
 
 if TYPE_CHECKING:  # keeps TensorFlow out of pages that only draw figures
-    from mnist_core.train import EpochRecord
+    from mnist_core.train import BatchRecord, EpochRecord
 
 TRAIN_COLOUR = "#1f77b4"
 VALIDATION_COLOUR = "#ff7f0e"
 BAR_COLOUR = "#9db4cc"
 TOP_BAR_COLOUR = "#d62728"
+BOTTOM_LEGEND = dict(orientation="h", x=0, y=-0.25, yanchor="top")
+MAX_BATCH_POINTS = 600  # per chart: enough for a smooth line, light to send every poll
 METRIC_TITLES = {"loss": "Loss (categorical cross-entropy)", "accuracy": "Accuracy"}
 
 
@@ -23,9 +25,28 @@ def _compact(fig: go.Figure, height: int) -> go.Figure:
     return fig
 
 
-def history_figure(history: Sequence[EpochRecord], metric: str, epochs: int) -> go.Figure:
-    """Train and validation `metric` per epoch, on an x axis fixed to all `epochs`."""
+def history_figure(
+    history: Sequence[EpochRecord],
+    metric: str,
+    epochs: int,
+    batch_history: Sequence[BatchRecord] = (),
+    batches_per_epoch: int = 0,
+) -> go.Figure:
+    """Train and validation `metric` per epoch, on an x axis fixed to all `epochs`.
+
+    Within each epoch, Keras' running value after every batch is drawn as a faint
+    line, so the chart moves between the epoch points too.
+    """
     fig = go.Figure()
+    if batch_history and batches_per_epoch:
+        step = max(1, len(batch_history) // MAX_BATCH_POINTS)
+        shown = batch_history[::step]
+        fig.add_scatter(
+            x=[r.epoch - 1 + r.batch / batches_per_epoch for r in shown],
+            y=[getattr(r, metric) for r in shown],
+            name="train (running, per batch)", mode="lines",
+            line=dict(color=TRAIN_COLOUR, width=1), opacity=0.35,
+        )
     x = [record.epoch for record in history]
     fig.add_scatter(
         x=x, y=[getattr(r, metric) for r in history], name="train",
@@ -39,11 +60,33 @@ def history_figure(history: Sequence[EpochRecord], metric: str, epochs: int) -> 
         )
     fig.update_layout(
         title=METRIC_TITLES[metric],
-        xaxis=dict(title="epoch", range=[0.5, max(epochs, 1) + 0.5], dtick=max(1, epochs // 10)),
+        xaxis=dict(title="epoch", range=[0, max(epochs, 1) + 0.2], dtick=max(1, epochs // 10)),
         yaxis=dict(title=metric, rangemode="tozero" if metric == "loss" else "normal"),
-        legend=dict(orientation="h", y=1.02, x=1, xanchor="right", yanchor="bottom"),
+        legend=BOTTOM_LEGEND,
     )
-    return _compact(fig, 320)
+    return _compact(fig, 360)
+
+
+def evolution_figure(epochs: Sequence[int], probabilities: np.ndarray) -> go.Figure:
+    """How the softmax for one drawing changed from epoch to epoch: a line per digit."""
+    probabilities = np.asarray(probabilities, dtype=float)
+    top = int(probabilities[-1].argmax())
+    fig = go.Figure()
+    for digit in range(10):
+        fig.add_scatter(
+            x=list(epochs), y=probabilities[:, digit], name=str(digit), mode="lines+markers",
+            line=dict(width=3 if digit == top else 1,
+                      color=TOP_BAR_COLOUR if digit == top else None),
+            opacity=1.0 if digit == top else 0.45,
+            hovertemplate=f"digit {digit}, epoch %{{x}}: %{{y:.1%}}<extra></extra>",
+        )
+    fig.update_layout(
+        title="This drawing, epoch by epoch",
+        xaxis=dict(title="epoch", dtick=1),
+        yaxis=dict(title="probability", range=[0, 1.05], tickformat=".0%"),
+        legend=dict(BOTTOM_LEGEND, title="digit"),
+    )
+    return _compact(fig, 340)
 
 
 def softmax_figure(probabilities: np.ndarray) -> go.Figure:

@@ -6,10 +6,18 @@ call, far too much for a prediction on every stroke; a direct call takes ~1 ms.
 
 from __future__ import annotations
 
+import threading
+from typing import TYPE_CHECKING, Sequence
+
 import keras
 import numpy as np
 
+from mnist_core.config import ModelConfig
 from mnist_core.data import IMAGE_SIZE
+from mnist_core.model import build_model
+
+if TYPE_CHECKING:
+    from mnist_core.train import Snapshot
 
 
 def predict_proba(model: keras.Model, x: np.ndarray) -> np.ndarray:
@@ -22,3 +30,28 @@ def predict_proba(model: keras.Model, x: np.ndarray) -> np.ndarray:
     batch = x.reshape((1 if single else len(x), *model.input_shape[1:]))
     probabilities = keras.ops.convert_to_numpy(model(batch, training=False))
     return probabilities[0] if single else probabilities
+
+
+class SnapshotPredictor:
+    """Predictions from a run's epoch snapshots, on a private copy of its network.
+
+    The training thread keeps changing the run's own model, so predictions never
+    use it: this copy gets a snapshot's weights, under a lock shared by every
+    session that views the run.
+    """
+
+    def __init__(self, model_config: ModelConfig) -> None:
+        self._model = build_model(model_config)
+        self._epoch: int | None = None
+        self._lock = threading.Lock()
+
+    def predict(self, snapshot: Snapshot, x: np.ndarray) -> np.ndarray:
+        with self._lock:
+            if snapshot.epoch != self._epoch:
+                self._model.set_weights(list(snapshot.weights))
+                self._epoch = snapshot.epoch
+            return predict_proba(self._model, x)
+
+    def evolution(self, snapshots: Sequence[Snapshot], x: np.ndarray) -> np.ndarray:
+        """The softmax for `x` after each snapshot's epoch: shape (epochs, 10)."""
+        return np.array([self.predict(snapshot, x) for snapshot in snapshots])

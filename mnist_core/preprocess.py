@@ -25,15 +25,17 @@ def ink_from_image(image: np.ndarray) -> np.ndarray:
     """Ink strength in [0, 1] per pixel from an RGBA, RGB or greyscale uint8 image.
 
     A transparent canvas carries its strokes in the alpha channel. Opaque images
-    are read as greyscale, and whichever of dark or light is the background
-    (the majority of the border) becomes 0.
+    (RGBA ones too) are read as greyscale, and whichever of dark or light is the
+    background (the majority of the border) becomes 0.
     """
     image = np.asarray(image)
     if image.ndim == 3 and image.shape[2] == 4:
-        alpha = image[..., 3]
-        if alpha.min() < 255:  # transparent background: strokes are where alpha is
-            return alpha.astype(np.float32) / 255
-        image = image[..., :3]
+        alpha = image[..., 3].astype(np.float32) / 255
+        if np.median(_border(alpha)) < 0.5:  # transparent background: strokes are the alpha
+            return alpha
+        # An opaque picture (perhaps with a few transparent pixels): lay it on white.
+        rgb = image[..., :3].astype(np.float32)
+        image = rgb * alpha[..., None] + 255 * (1 - alpha[..., None])
     if image.ndim == 3 and image.shape[2] == 3:
         grey = image.astype(np.float32) @ np.array([0.299, 0.587, 0.114], np.float32)
     elif image.ndim == 2:
@@ -41,13 +43,18 @@ def ink_from_image(image: np.ndarray) -> np.ndarray:
     else:
         raise ValueError(f"expected an H×W, H×W×3 or H×W×4 image, got shape {image.shape}")
     grey /= 255
-    border = np.concatenate([grey[0], grey[-1], grey[:, 0], grey[:, -1]])
-    return 1.0 - grey if np.median(border) > 0.5 else grey
+    return 1.0 - grey if np.median(_border(grey)) > 0.5 else grey
+
+
+def _border(image: np.ndarray) -> np.ndarray:
+    """The outermost pixels: mostly background in any picture of one digit."""
+    return np.concatenate([image[0], image[-1], image[:, 0], image[:, -1]])
 
 
 def remove_specks(ink: np.ndarray) -> np.ndarray:
     """Ink without the small isolated pieces that are noise, not strokes."""
-    labels, count = ndimage.label(ink > INK_THRESHOLD)
+    # Pixels touching at a corner belong together: thin slanted strokes are diagonal chains.
+    labels, count = ndimage.label(ink > INK_THRESHOLD, structure=np.ones((3, 3)))
     if count == 0:
         return np.zeros_like(ink)
     sizes = np.bincount(labels.ravel())[1:]

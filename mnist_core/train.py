@@ -1,16 +1,20 @@
-"""Train a model in a background thread and record what happens, epoch by epoch.
+"""Train a model in a background thread and record what happens, batch by batch.
 
-The UI polls `TrainingJob.progress()`; nothing here knows about Streamlit.
+The UI polls `TrainingJob.progress()`, an immutable view built under a lock;
+predictions read `snapshots()`, copies of the weights taken at the end of each
+epoch by the training thread itself, so nothing ever reads weights mid-update.
+Nothing here knows about Streamlit.
 """
 
 from __future__ import annotations
 
 import enum
 import math
+import secrets
 import threading
 import time
-from dataclasses import asdict, dataclass, replace
-from typing import Sequence
+from dataclasses import asdict, dataclass
+from typing import Callable, Sequence
 
 import keras
 import numpy as np
@@ -18,10 +22,16 @@ import numpy as np
 from mnist_core.config import ModelConfig, TrainConfig
 from mnist_core.data import MnistData, prepare
 from mnist_core.model import build_model
+from mnist_core.predict import SnapshotPredictor
+
+DIVERGED_MESSAGE = (
+    "The loss became NaN or infinite, so training was stopped: the learning rate is "
+    "probably too high for this optimizer. Try 0.001 or lower."
+)
 
 
 class JobStatus(str, enum.Enum):
-    PENDING = "pending"
+    QUEUED = "queued"
     RUNNING = "running"
     STOPPED = "stopped"
     FINISHED = "finished"
@@ -30,11 +40,6 @@ class JobStatus(str, enum.Enum):
     @property
     def is_done(self) -> bool:
         return self in (JobStatus.STOPPED, JobStatus.FINISHED, JobStatus.FAILED)
-
-    @property
-    def has_model(self) -> bool:
-        """Training ended with weights worth using (all epochs, or stopped by the user)."""
-        return self in (JobStatus.STOPPED, JobStatus.FINISHED)
 
 
 @dataclass(frozen=True)
@@ -51,6 +56,24 @@ class EpochRecord:
 
 
 @dataclass(frozen=True)
+class BatchRecord:
+    """Keras' running loss and accuracy within an epoch, after `batch` batches."""
+
+    epoch: int
+    batch: int
+    loss: float
+    accuracy: float
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    """The weights as they were at the end of `epoch`: a private copy, safe to read."""
+
+    epoch: int
+    weights: tuple[np.ndarray, ...]
+
+
+@dataclass(frozen=True)
 class JobProgress:
     """A consistent, immutable view of a job, safe to read from any thread."""
 
@@ -60,10 +83,16 @@ class JobProgress:
     batch: int = 0  # batches done in that epoch
     batches_per_epoch: int = 0
     history: tuple[EpochRecord, ...] = ()
+    batch_history: tuple[BatchRecord, ...] = ()
     test_loss: float | None = None
     test_accuracy: float | None = None
     error: str | None = None
     elapsed_seconds: float = 0.0
+    batches_per_second: float = 0.0
+
+    @property
+    def batches_done(self) -> int:
+        return max(self.epoch - 1, 0) * self.batches_per_epoch + self.batch
 
     @property
     def fraction_done(self) -> float:
@@ -72,15 +101,33 @@ class JobProgress:
             return 1.0
         if not self.batches_per_epoch:
             return 0.0
-        done = max(self.epoch - 1, 0) * self.batches_per_epoch + self.batch
-        return min(done / (self.epochs * self.batches_per_epoch), 1.0)
+        return min(self.batches_done / (self.epochs * self.batches_per_epoch), 1.0)
+
+    @property
+    def eta_seconds(self) -> float | None:
+        """Time left at the current batch rate, while running."""
+        if self.status != JobStatus.RUNNING or not self.batches_per_second:
+            return None
+        remaining = self.epochs * self.batches_per_epoch - self.batches_done
+        return remaining / self.batches_per_second
+
+    @property
+    def seconds_per_epoch(self) -> float | None:
+        if not self.history:
+            return None
+        return sum(record.seconds for record in self.history) / len(self.history)
 
     def history_rows(self) -> list[dict]:
         return [asdict(record) for record in self.history]
 
 
+def new_run_id() -> str:
+    """A short, unguessable id: it is also the share link's only key."""
+    return secrets.token_urlsafe(6)
+
+
 class TrainingJob:
-    """One training of one model: `start()` runs it in a thread, `run()` in this one."""
+    """One training of one model (a "run"): `start()` runs it in a thread, `run()` here."""
 
     def __init__(
         self,
@@ -89,6 +136,8 @@ class TrainingJob:
         train_config: TrainConfig = TrainConfig(),
         callbacks: Sequence[keras.callbacks.Callback] = (),
     ) -> None:
+        self.run_id = new_run_id()
+        self.created_at = time.time()
         self.data = data
         self.model_config = model_config
         self.train_config = train_config
@@ -96,18 +145,51 @@ class TrainingJob:
         self._callbacks = list(callbacks)
         self._lock = threading.Lock()
         self._stop_requested = threading.Event()
-        self._progress = JobProgress(status=JobStatus.PENDING, epochs=train_config.epochs)
         self._thread: threading.Thread | None = None
-        self._started_at = 0.0
+        # Mutable state, guarded by _lock; progress() hands out frozen copies.
+        self._status = JobStatus.QUEUED
+        self._epoch = self._batch = self._batches_per_epoch = 0
+        self._history: list[EpochRecord] = []
+        self._batch_history: list[BatchRecord] = []
+        self._snapshots: list[Snapshot] = []
+        self._test: tuple[float, float] | None = None
+        self._error: str | None = None
+        self._started_at: float | None = None
+        self._ended_at: float | None = None
+        self._predictor: SnapshotPredictor | None = None
 
-    def start(self) -> None:
-        """Train in a daemon thread; poll `progress()` to follow it."""
-        self._thread = threading.Thread(target=self.run, name="mnist-training", daemon=True)
+    @property
+    def predictor(self) -> SnapshotPredictor:
+        """The run's thread-safe predictor over its snapshots, built on first use."""
+        with self._lock:
+            if self._predictor is None:
+                self._predictor = SnapshotPredictor(self.model_config)
+            return self._predictor
+
+    def start(self, on_done: Callable[["TrainingJob"], None] | None = None) -> None:
+        """Train in a daemon thread; `on_done(job)` is called when it ends, however."""
+
+        def target() -> None:
+            try:
+                self.run()
+            finally:
+                if on_done is not None:
+                    on_done(self)
+
+        self._thread = threading.Thread(target=target, name=f"training-{self.run_id}", daemon=True)
         self._thread.start()
 
     def stop(self) -> None:
-        """Ask the training to end after the current batch; weights and history are kept."""
+        """End after the current batch (or never start, if queued); weights and history stay."""
         self._stop_requested.set()
+        with self._lock:
+            if self._status == JobStatus.QUEUED:
+                self._status = JobStatus.STOPPED
+                self._ended_at = time.perf_counter()
+
+    @property
+    def stop_requested(self) -> bool:
+        return self._stop_requested.is_set()
 
     def join(self, timeout: float | None = None) -> None:
         if self._thread is not None:
@@ -115,20 +197,46 @@ class TrainingJob:
 
     def progress(self) -> JobProgress:
         with self._lock:
-            if self._progress.status == JobStatus.RUNNING:
-                elapsed = time.perf_counter() - self._started_at
-                return replace(self._progress, elapsed_seconds=elapsed)
-            return self._progress
+            now = time.perf_counter()
+            started = self._started_at
+            elapsed = ((self._ended_at or now) - started) if started is not None else 0.0
+            batches_done = max(self._epoch - 1, 0) * self._batches_per_epoch + self._batch
+            return JobProgress(
+                status=self._status,
+                epochs=self.train_config.epochs,
+                epoch=self._epoch,
+                batch=self._batch,
+                batches_per_epoch=self._batches_per_epoch,
+                history=tuple(self._history),
+                batch_history=tuple(self._batch_history),
+                test_loss=self._test[0] if self._test else None,
+                test_accuracy=self._test[1] if self._test else None,
+                error=self._error,
+                elapsed_seconds=elapsed,
+                batches_per_second=batches_done / elapsed if elapsed > 0 else 0.0,
+            )
+
+    def snapshots(self) -> tuple[Snapshot, ...]:
+        """Weights after each completed epoch, oldest first."""
+        with self._lock:
+            return tuple(self._snapshots)
+
+    def latest_snapshot(self) -> Snapshot | None:
+        with self._lock:
+            return self._snapshots[-1] if self._snapshots else None
 
     def run(self) -> None:
         """Prepare the data, fit, evaluate on the test set; never raises."""
-        self._started_at = time.perf_counter()
-        self._update(status=JobStatus.RUNNING)
+        with self._lock:
+            if self._status != JobStatus.QUEUED:  # cancelled while queued, or run twice
+                return
+            self._status = JobStatus.RUNNING
+            self._started_at = time.perf_counter()
         try:
             limit = self.train_config.train_size
             x_train, y_train = prepare(self.data.x_train[:limit], self.data.y_train[:limit])
             x_test, y_test = prepare(self.data.x_test, self.data.y_test)
-            recorder = _Recorder(self)
+            recorder = _Recorder(self, n_train=len(x_train))
             self.model.fit(
                 x_train,
                 y_train,
@@ -139,58 +247,51 @@ class TrainingJob:
                 verbose=0,
             )
             if recorder.diverged:
-                self._finish(
-                    JobStatus.FAILED,
-                    error=(
-                        "The loss became NaN or infinite, so training was stopped: "
-                        "the learning rate is probably too high. Try 0.001 or lower."
-                    ),
-                )
+                self._finish(JobStatus.FAILED, error=DIVERGED_MESSAGE)
                 return
             test_loss, test_accuracy = self.model.evaluate(x_test, y_test, verbose=0)
-            status = JobStatus.STOPPED if self._stop_requested.is_set() else JobStatus.FINISHED
-            self._finish(status, test_loss=float(test_loss), test_accuracy=float(test_accuracy))
+            status = JobStatus.STOPPED if self.stop_requested else JobStatus.FINISHED
+            self._finish(status, test=(float(test_loss), float(test_accuracy)))
         except Exception as error:  # shown to the user by the UI, never swallowed
             self._finish(JobStatus.FAILED, error=f"{type(error).__name__}: {error}")
 
-    def _update(self, **changes) -> None:
+    def _finish(self, status: JobStatus, error: str | None = None, test=None) -> None:
         with self._lock:
-            self._progress = replace(self._progress, **changes)
-
-    def _finish(self, status: JobStatus, **changes) -> None:
-        self._update(
-            status=status, elapsed_seconds=time.perf_counter() - self._started_at, **changes
-        )
+            self._status, self._error, self._test = status, error, test
+            self._ended_at = time.perf_counter()
 
 
 class _Recorder(keras.callbacks.Callback):
-    """Copies Keras' logs into the job's progress and honours stop requests."""
+    """Copies Keras' logs into the job, snapshots weights, honours stop requests."""
 
-    def __init__(self, job: TrainingJob) -> None:
+    def __init__(self, job: TrainingJob, n_train: int) -> None:
         super().__init__()
         self.job = job
         self.diverged = False
         self._epoch_started = 0.0
-        self._samples_per_epoch = 0
+        split = job.train_config.validation_split
+        self._samples_per_epoch = n_train - int(n_train * split)
 
     def on_train_begin(self, logs=None) -> None:
-        steps = self.params.get("steps") or 0
-        config = self.job.train_config
-        n_train = len(self.job.data.x_train[: config.train_size])
-        self._samples_per_epoch = n_train - int(n_train * config.validation_split)
-        self.job._update(batches_per_epoch=steps)
+        with self.job._lock:
+            self.job._batches_per_epoch = self.params.get("steps") or 0
 
     def on_epoch_begin(self, epoch, logs=None) -> None:
         self._epoch_started = time.perf_counter()
-        self.job._update(epoch=epoch + 1, batch=0)
+        with self.job._lock:
+            self.job._epoch, self.job._batch = epoch + 1, 0
 
     def on_train_batch_end(self, batch, logs=None) -> None:
-        self.job._update(batch=batch + 1)
-        loss = (logs or {}).get("loss")
-        if loss is not None and not math.isfinite(float(loss)):
+        logs = logs or {}
+        loss = float(logs.get("loss", np.nan))
+        record = BatchRecord(self.job._epoch, batch + 1, loss, float(logs.get("accuracy", np.nan)))
+        with self.job._lock:
+            self.job._batch = batch + 1
+            self.job._batch_history.append(record)
+        if not math.isfinite(loss):
             self.diverged = True
             self.model.stop_training = True
-        if self.job._stop_requested.is_set():
+        if self.job.stop_requested:
             self.model.stop_training = True
 
     def on_epoch_end(self, epoch, logs=None) -> None:
@@ -208,9 +309,11 @@ class _Recorder(keras.callbacks.Callback):
             seconds=seconds,
             samples_per_second=self._samples_per_epoch / seconds if seconds else 0.0,
         )
+        # This thread is the only writer of the weights, so this copy is consistent.
+        snapshot = Snapshot(epoch + 1, tuple(self.model.get_weights()))
         with self.job._lock:
-            history = (*self.job._progress.history, record)
-            self.job._progress = replace(self.job._progress, history=history)
+            self.job._history.append(record)
+            self.job._snapshots.append(snapshot)
 
 
 def _maybe_float(value) -> float | None:

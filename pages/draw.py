@@ -6,7 +6,7 @@ import streamlit as st
 from streamlit_drawable_canvas import st_canvas
 
 import ui
-from mnist_core.figures import enlarge, softmax_figure
+from mnist_core.figures import enlarge, evolution_figure, softmax_figure
 from mnist_core.preprocess import preprocess_canvas
 
 CANVAS_SIZE = 280
@@ -50,29 +50,49 @@ with input_column:
         st.image(enlarge(x, 6), clamp=True,
                  caption="Cropped, fitted to 20×20 and centred by mass in 28×28, like MNIST.")
 
-with prediction_column:
-    job = ui.trained_job()
+st.session_state["drawing"] = x
+
+
+def prediction_panel(polling: bool) -> None:
+    """The model's answer; while a run trains, it follows each new epoch's weights."""
+    if polling and not ui.is_training():
+        st.rerun()  # the run ended: refresh the whole page once
+    x = st.session_state["drawing"]
+    job = ui.model_job()
     if job is None:
         if ui.is_training():
-            st.info("A model is training. The prediction appears when it finishes.")
-            ui.training_monitor(show_charts=False)
+            st.info("A model is training: the prediction appears after its first epoch.")
+            ui.progress_bar(ui.current_job().progress())
         else:
             st.warning("**No trained model yet.** Train one on the Train page, or train "
                        "the network in the sidebar for one quick epoch right here (a few seconds).")
             st.button("Quick train (1 epoch)", type="primary", on_click=ui.start_training,
                       args=(model_config, replace(train_config, epochs=1)))
-    elif x is None:
+        return
+    snapshot = job.latest_snapshot()
+    if x is None:
         st.info("Draw a digit on the canvas to see what the network thinks it is.")
     else:
-        from mnist_core.predict import predict_proba
-
-        probabilities = predict_proba(job.model, x)
+        probabilities = job.predictor.predict(snapshot, x)
         digit = int(probabilities.argmax())
         top_columns = st.columns(2)
         top_columns[0].metric("Prediction", digit)
         top_columns[1].metric("Probability", f"{probabilities[digit]:.1%}")
         st.plotly_chart(softmax_figure(probabilities), width="stretch")
-    if job is not None:
-        progress = job.progress()
-        st.caption(f"Model: {len(progress.history)} epoch(s), "
-                   f"test accuracy {progress.test_accuracy:.2%}.")
+    progress = job.progress()
+    note = f"Using the weights after epoch {snapshot.epoch}/{progress.epochs} of run `{job.run_id}`"
+    if ui.is_active(job):
+        note += ": training continues, and the prediction follows each new epoch."
+    elif progress.test_accuracy is not None:
+        note += f" (test accuracy {progress.test_accuracy:.2%})."
+    st.caption(note)
+    snapshots = job.snapshots()
+    if x is not None and len(snapshots) > 1:
+        evolution = job.predictor.evolution(snapshots, x)
+        st.plotly_chart(evolution_figure([s.epoch for s in snapshots], evolution),
+                        width="stretch")
+
+
+with prediction_column:
+    polling = ui.is_training()
+    st.fragment(run_every=1.0 if polling else None)(prediction_panel)(polling)

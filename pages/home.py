@@ -52,7 +52,7 @@ st.plotly_chart(digit_grid_figure(data.x_train[picked], data.y_train[picked], co
                 width="stretch")
 
 st.header("Preparing an image for the network")
-index = st.number_input("Training image number", 0, len(data.x_train) - 1, 0)
+index = st.columns([1, 3])[0].number_input("Training image number", 0, len(data.x_train) - 1, 0)
 image, label = data.x_train[index], int(data.y_train[index])
 vector = prepare_images(image[np.newaxis])[0]
 left, right = st.columns([1, 2])

@@ -35,15 +35,22 @@ st.caption(
 )
 
 st.subheader("Training")
-start_column, stop_column, _ = st.columns([1, 1, 4])
-start_column.button("Start training", type="primary", disabled=ui.is_training(),
-                    on_click=ui.start_training, args=(model_config, train_config))
-stop_column.button("Stop", disabled=not ui.is_training(), on_click=ui.stop_training,
-                   help="Ends after the current batch and keeps the weights so far.")
 job = ui.current_job()
+active = ui.is_active(job)
+start_column, stop_column, _ = st.columns([1, 1, 4])
+start_column.button("Start training", type="primary", disabled=active,
+                    on_click=ui.start_training, args=(model_config, train_config))
+stop_column.button("Stop", disabled=not active, on_click=ui.stop_training,
+                   help="Ends after the current batch and keeps the weights so far; "
+                        "a queued run is cancelled.")
 if job is None:
     st.info("Press **Start training** to train the model above on MNIST.")
-elif ui.is_training() and (job.model_config, job.train_config) != (model_config, train_config):
-    st.caption("The sidebar has changed since this run started: "
-               "the new values apply to the next run.")
+else:
+    st.caption(f"Run `{job.run_id}` — its link (the address bar, `?run={job.run_id}`) "
+               "finds it again after a reload or in another tab.")
+    if active:
+        if (job.model_config, job.train_config) != (model_config, train_config):
+            st.caption("The sidebar has changed since this run started: "
+                       "the new values apply to the next run.")
+        st.caption("Training continues while you use other pages; stop it to start another.")
 ui.training_monitor()

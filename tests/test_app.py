@@ -26,10 +26,17 @@ def app_at(page: str) -> AppTest:
     return at.run()
 
 
+def job_of(at: AppTest):
+    """The run this app session follows, from the server-wide registry."""
+    import ui
+
+    return ui.runs().get(at.session_state["run_id"])
+
+
 def wait_for_training(at: AppTest, timeout: float = 120) -> None:
     """Let the background job finish, then rerun the script as the poller would."""
     deadline = time.monotonic() + timeout
-    job = at.session_state["job"]
+    job = job_of(at)
     while not job.progress().status.is_done:
         assert time.monotonic() < deadline, "training did not finish in time"
         time.sleep(0.2)
@@ -41,8 +48,7 @@ def canvas_state(image: np.ndarray) -> dict:
     buffer = io.BytesIO()
     Image.fromarray(image).save(buffer, format="PNG")
     url = "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode()
-    return {"drawing": {"raw": {"objects": [{"type": "path"}]}, "data": url},
-            "backgroundFit": None}
+    return {"drawing": {"raw": {"objects": [{"type": "path"}]}, "data": url}, "backgroundFit": None}
 
 
 def drawn_digit(mnist, index: int) -> np.ndarray:
@@ -98,10 +104,10 @@ def test_training_from_the_train_page_produces_history_and_charts():
     at.number_input(key="epochs").set_value(1)
     at.select_slider(key="train_size").set_value(5_000).run()
     at.button[0].click().run()  # Start training
-    assert at.session_state["job"].train_config.train_size == 5_000
+    assert job_of(at).train_config.train_size == 5_000
     wait_for_training(at)
     assert not at.exception
-    progress = at.session_state["job"].progress()
+    progress = job_of(at).progress()
     assert progress.status.value == "finished"
     assert len(progress.history) == 1
     assert len(at.get("plotly_chart")) == 2  # loss and accuracy
@@ -124,7 +130,7 @@ def test_draw_predicts_an_injected_drawing_and_prompts_when_empty(mnist):
     at.select_slider(key="train_size").set_value(10_000).run()
     next(b for b in at.button if b.label == "Quick train (1 epoch)").click().run()
     wait_for_training(at)
-    assert at.session_state["trained_job"].progress().epochs == 1
+    assert at.session_state["model_run_id"] == at.session_state["run_id"]
     assert any("Draw a digit on the canvas" in i.value for i in at.info)  # empty canvas
 
     index = 0  # a 7 in the test set, read correctly by any trained model

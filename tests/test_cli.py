@@ -22,7 +22,11 @@ def run_cli(*args: str) -> subprocess.CompletedProcess:
     assert env.get("MNIST_DATA"), "conftest points MNIST_DATA at the local copy"
     return subprocess.run(
         [sys.executable, "-m", "mnist_core", *args],
-        cwd=ROOT, env=env, capture_output=True, text=True, timeout=CLI_TIMEOUT,
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=CLI_TIMEOUT,
     )
 
 
@@ -54,7 +58,8 @@ def test_train_prints_the_tutorial_output_and_saves(trained_cli):
     assert len(epoch_lines) == 1, stdout
     number = r"(\d+\.\d+)"
     match = re.fullmatch(
-        rf"Epoch 1/1: loss {number} - accuracy {number} - val_loss {number} - val_accuracy {number}",
+        rf"Epoch 1/1: loss {number} - accuracy {number}"
+        rf" - val_loss {number} - val_accuracy {number}",
         epoch_lines[0],
     )
     assert match, epoch_lines[0]
@@ -94,7 +99,9 @@ def test_predict_on_a_non_image_exits_2(monkeypatch, capsys, tmp_path):
     """A file that is no picture: exit status 2 and an 'Error:' line, not a traceback."""
     not_image = tmp_path / "notes.png"
     not_image.write_text("hello\n")
-    code = run_in_process(monkeypatch, "predict", str(not_image), "--model", str(tmp_path / "m.keras"))
+    code = run_in_process(
+        monkeypatch, "predict", str(not_image), "--model", str(tmp_path / "m.keras")
+    )
     captured = capsys.readouterr()
     assert code == 2
     assert captured.err.startswith("Error:") and str(not_image) in captured.err

@@ -110,15 +110,29 @@ def test_npz_missing_keys_lists_them(tmp_path, monkeypatch, mnist):
 @pytest.mark.parametrize(
     "overrides, key",
     [
-        pytest.param(lambda m: {"x_train": m.x_train[:50].reshape(50, 784)}, "x_train", id="flat-images"),
+        pytest.param(
+            lambda m: {"x_train": m.x_train[:50].reshape(50, 784)}, "x_train", id="flat-images"
+        ),
         pytest.param(lambda m: {"x_test": m.x_test[:20, :, :27]}, "x_test", id="28x27-images"),
-        pytest.param(lambda m: {"x_train": m.x_train[:50].astype(np.float32) / 255}, "x_train", id="float-images"),
-        pytest.param(lambda m: {"x_test": m.x_test[:20].astype(np.int64)}, "x_test", id="int64-images"),
-        pytest.param(lambda m: {"y_train": np.eye(10, dtype=np.uint8)[m.y_train[:50]]}, "y_train", id="one-hot-labels"),
+        pytest.param(
+            lambda m: {"x_train": m.x_train[:50].astype(np.float32) / 255},
+            "x_train",
+            id="float-images",
+        ),
+        pytest.param(
+            lambda m: {"x_test": m.x_test[:20].astype(np.int64)}, "x_test", id="int64-images"
+        ),
+        pytest.param(
+            lambda m: {"y_train": np.eye(10, dtype=np.uint8)[m.y_train[:50]]},
+            "y_train",
+            id="one-hot-labels",
+        ),
         pytest.param(lambda m: {"y_train": m.y_train[:49]}, "y_train", id="one-label-short"),
         pytest.param(lambda m: {"y_test": m.y_test[:21]}, "y_test", id="mismatched-test-count"),
         pytest.param(lambda m: {"y_test": np.full(20, 10, np.uint8)}, "y_test", id="label-10"),
-        pytest.param(lambda m: {"y_train": np.full(50, -1, np.int64)}, "y_train", id="label-negative"),
+        pytest.param(
+            lambda m: {"y_train": np.full(50, -1, np.int64)}, "y_train", id="label-negative"
+        ),
     ],
 )
 def test_wrong_arrays_are_refused(tmp_path, monkeypatch, mnist, overrides, key):
@@ -136,14 +150,6 @@ def test_wrong_arrays_are_refused(tmp_path, monkeypatch, mnist, overrides, key):
         pytest.param(lambda y: y.astype(np.float64) + 0.5, id="fractional-float-labels"),
     ],
 )
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "BUG: data._check_arrays checks label shape and range but never the label dtype: "
-        "string labels escape as a raw numpy UFuncNoLoopError from y.min(), and float "
-        "labels such as 2.5 are accepted as MNIST"
-    ),
-)
 def test_non_integer_labels_are_refused(tmp_path, monkeypatch, mnist, labels):
     """Labels are digits 0–9 (uint8 in the Keras file); anything else is not MNIST."""
     path = _save_npz(tmp_path / "labels.npz", mnist, y_train=labels(mnist.y_train[:50]))
@@ -151,14 +157,6 @@ def test_non_integer_labels_are_refused(tmp_path, monkeypatch, mnist, labels):
         _load_via_env(monkeypatch, path)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "BUG: data.load_npz uses `with np.load(...) as npz`; for a .npy file np.load "
-        "returns an ndarray, which is no context manager, so a TypeError escapes "
-        "instead of MnistDataError"
-    ),
-)
 def test_npy_file_is_refused_clearly(tmp_path, monkeypatch, mnist):
     """An .npy (one array) is a plausible mistake for mnist.npz; it needs the clear error."""
     path = tmp_path / "x_train.npy"
@@ -184,8 +182,13 @@ def test_pickled_object_array_is_refused_without_running_it(tmp_path, monkeypatc
     labels[:] = [_LeavesAMark(marker)] * 20
     path = tmp_path / "pickled.npz"
     with open(path, "wb") as file:
-        np.savez(file, x_train=mnist.x_train[:50], y_train=mnist.y_train[:50],
-                 x_test=mnist.x_test[:20], y_test=labels)
+        np.savez(
+            file,
+            x_train=mnist.x_train[:50],
+            y_train=mnist.y_train[:50],
+            x_test=mnist.x_test[:20],
+            y_test=labels,
+        )
     with pytest.raises(MnistDataError, match=_names_file(path)) as error:
         _load_via_env(monkeypatch, path)
     assert "pickle" in str(error.value).lower()

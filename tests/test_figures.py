@@ -20,9 +20,13 @@ from mnist_core.train import EpochRecord
 
 def record(epoch: int, loss: float, accuracy: float, val: bool = True) -> EpochRecord:
     return EpochRecord(
-        epoch=epoch, loss=loss, accuracy=accuracy,
-        val_loss=loss * 1.1 if val else None, val_accuracy=accuracy - 0.01 if val else None,
-        seconds=1.5, samples_per_second=36_000.0,
+        epoch=epoch,
+        loss=loss,
+        accuracy=accuracy,
+        val_loss=loss * 1.1 if val else None,
+        val_accuracy=accuracy - 0.01 if val else None,
+        seconds=1.5,
+        samples_per_second=36_000.0,
     )
 
 
@@ -75,7 +79,9 @@ def test_softmax_figure_highlights_the_most_probable_digit():
 
 
 def _decode(source: str) -> np.ndarray:
-    return np.asarray(Image.open(io.BytesIO(base64.b64decode(source.split(",", 1)[1]))).convert("L"))
+    return np.asarray(
+        Image.open(io.BytesIO(base64.b64decode(source.split(",", 1)[1]))).convert("L")
+    )
 
 
 def test_digit_grid_titles_each_digit_with_its_own_label(mnist):
@@ -87,14 +93,19 @@ def test_digit_grid_titles_each_digit_with_its_own_label(mnist):
 
     for trace in fig.data:
         shown = _decode(trace.source)
-        index = int(np.argmin([np.abs(shown.astype(int) - img.astype(int)).sum() for img in images]))
+        index = int(
+            np.argmin([np.abs(shown.astype(int) - img.astype(int)).sum() for img in images])
+        )
         x_name = "xaxis" + trace.xaxis[1:]
         y_name = "yaxis" + trace.yaxis[1:]
         x_domain = fig.layout[x_name].domain
         y_domain = fig.layout[y_name].domain
         # The title sits centred above its panel.
-        title = next(a for a in annotations
-                     if a.x == pytest.approx(sum(x_domain) / 2) and a.y == pytest.approx(y_domain[1]))
+        title = next(
+            a
+            for a in annotations
+            if a.x == pytest.approx(sum(x_domain) / 2) and a.y == pytest.approx(y_domain[1])
+        )
         assert title.text == f"label {labels[index]}"
 
 

@@ -8,8 +8,8 @@ import keras
 import numpy as np
 import pytest
 
+from mnist_core.config import ModelConfig
 from mnist_core.model import (
-    ModelConfig,
     ModelFileError,
     build_model,
     load_model,
@@ -60,7 +60,7 @@ def test_default_model_compiles_like_the_tutorial():
     model = build_model()
 
     assert isinstance(model.optimizer, keras.optimizers.RMSprop)
-    assert float(keras.ops.convert_to_numpy(model.optimizer.learning_rate)) == pytest.approx(0.001)
+    assert float(model.optimizer.learning_rate.numpy()) == pytest.approx(0.001)
     assert model.loss == "categorical_crossentropy"
     assert _compiled_metric_names(model) == {"loss", "accuracy"}
 
@@ -68,15 +68,32 @@ def test_default_model_compiles_like_the_tutorial():
 @pytest.mark.parametrize(
     "config, optimizer_class",
     [
-        pytest.param(ModelConfig(hidden_units=(256, 128), optimizer="adam", learning_rate=0.01),
-                     keras.optimizers.Adam, id="two-layers-adam"),
-        pytest.param(ModelConfig(hidden_units=(300, 100), dropout=0.25, optimizer="sgd",
-                                 learning_rate=0.05, activation="tanh"),
-                     keras.optimizers.SGD, id="two-layers-dropout-sgd-tanh"),
-        pytest.param(ModelConfig(hidden_units=(64,), dropout=0.5, learning_rate=0.0005),
-                     keras.optimizers.RMSprop, id="small-dropout-rmsprop"),
-        pytest.param(ModelConfig(hidden_units=(32, 32, 32, 32), activation="sigmoid"),
-                     keras.optimizers.RMSprop, id="four-layers-sigmoid"),
+        pytest.param(
+            ModelConfig(hidden_units=(256, 128), optimizer="adam", learning_rate=0.01),
+            keras.optimizers.Adam,
+            id="two-layers-adam",
+        ),
+        pytest.param(
+            ModelConfig(
+                hidden_units=(300, 100),
+                dropout=0.25,
+                optimizer="sgd",
+                learning_rate=0.05,
+                activation="tanh",
+            ),
+            keras.optimizers.SGD,
+            id="two-layers-dropout-sgd-tanh",
+        ),
+        pytest.param(
+            ModelConfig(hidden_units=(64,), dropout=0.5, learning_rate=0.0005),
+            keras.optimizers.RMSprop,
+            id="small-dropout-rmsprop",
+        ),
+        pytest.param(
+            ModelConfig(hidden_units=(32, 32, 32, 32), activation="sigmoid"),
+            keras.optimizers.RMSprop,
+            id="four-layers-sigmoid",
+        ),
     ],
 )
 def test_other_configurations(config, optimizer_class):
@@ -95,7 +112,7 @@ def test_other_configurations(config, optimizer_class):
         assert dropouts == []
     assert model.count_params() == expected_params(config.hidden_units)
     assert isinstance(model.optimizer, optimizer_class)
-    assert float(keras.ops.convert_to_numpy(model.optimizer.learning_rate)) == pytest.approx(config.learning_rate)
+    assert float(model.optimizer.learning_rate.numpy()) == pytest.approx(config.learning_rate)
     assert model.loss == "categorical_crossentropy"
 
 
@@ -143,8 +160,10 @@ def test_summary_rows_match_the_model(config):
     summary = summary_rows(model)
 
     assert [row["Layer"] for row in summary.rows] == [layer.name for layer in model.layers]
-    assert [row["Type"] for row in summary.rows] == [type(l).__name__ for l in model.layers]
-    assert [row["Parameters"] for row in summary.rows] == [l.count_params() for l in model.layers]
+    assert [row["Type"] for row in summary.rows] == [type(layer).__name__ for layer in model.layers]
+    assert [row["Parameters"] for row in summary.rows] == [
+        layer.count_params() for layer in model.layers
+    ]
     assert [row["Output shape"] for row in summary.rows] == [
         f"(batch, {layer.output.shape[-1]})" for layer in model.layers
     ]
@@ -215,7 +234,9 @@ def test_load_model_refuses_a_missing_file(tmp_path):
 
 def test_load_model_refuses_wrong_output_shape(tmp_path):
     """A model with 5 outputs cannot say which of 10 digits it sees."""
-    model = keras.Sequential([keras.Input(shape=(784,)), keras.layers.Dense(5, activation="softmax")])
+    model = keras.Sequential(
+        [keras.Input(shape=(784,)), keras.layers.Dense(5, activation="softmax")]
+    )
     path = tmp_path / "five.keras"
     model.save(path)
     with pytest.raises(ModelFileError, match="output"):
@@ -224,7 +245,9 @@ def test_load_model_refuses_wrong_output_shape(tmp_path):
 
 def test_load_model_refuses_wrong_input_shape(tmp_path):
     """A model for 32×32 images cannot read 28×28 digits."""
-    model = keras.Sequential([keras.Input(shape=(32 * 32,)), keras.layers.Dense(10, activation="softmax")])
+    model = keras.Sequential(
+        [keras.Input(shape=(32 * 32,)), keras.layers.Dense(10, activation="softmax")]
+    )
     path = tmp_path / "cifar-ish.keras"
     model.save(path)
     with pytest.raises(ModelFileError, match="inputs"):
@@ -233,11 +256,13 @@ def test_load_model_refuses_wrong_input_shape(tmp_path):
 
 def test_load_model_refuses_code_in_a_model_file(tmp_path):
     """Safe mode: a Lambda layer (arbitrary Python) is not deserialized."""
-    model = keras.Sequential([
-        keras.Input(shape=(784,)),
-        keras.layers.Lambda(lambda t: t * 2.0),
-        keras.layers.Dense(10, activation="softmax"),
-    ])
+    model = keras.Sequential(
+        [
+            keras.Input(shape=(784,)),
+            keras.layers.Lambda(lambda t: t * 2.0),
+            keras.layers.Dense(10, activation="softmax"),
+        ]
+    )
     path = tmp_path / "lambda.keras"
     model.save(path)
     with pytest.raises(ModelFileError, match=str(path)):

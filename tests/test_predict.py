@@ -45,6 +45,7 @@ def test_batch_of_one_stays_a_batch(trained_model, digits):
 
 def test_does_not_use_model_predict(trained_model, digits, monkeypatch):
     """model.predict costs ~40 ms per call; the drawing page needs the direct call."""
+
     def slow_path(*args, **kwargs):
         raise AssertionError("predict_proba must not call model.predict")
 
@@ -56,11 +57,18 @@ def test_does_not_use_model_predict(trained_model, digits, monkeypatch):
 
 def test_model_with_image_shaped_input(digits):
     """A loaded model may take 28×28 inputs; flat vectors are reshaped to fit it."""
-    model = keras.Sequential([keras.Input(shape=(28, 28)), keras.layers.Flatten(),
-                              keras.layers.Dense(10, activation="softmax")])
+    model = keras.Sequential(
+        [
+            keras.Input(shape=(28, 28)),
+            keras.layers.Flatten(),
+            keras.layers.Dense(10, activation="softmax"),
+        ]
+    )
     images, _ = digits
     from_images = predict_proba(model, images)
     from_vectors = predict_proba(model, images.reshape(len(images), 784))
     assert from_images.shape == (len(images), 10)
     np.testing.assert_allclose(from_vectors, from_images, atol=1e-6)
-    np.testing.assert_allclose(predict_proba(model, images[0].reshape(784)), from_images[0], atol=1e-6)
+    np.testing.assert_allclose(
+        predict_proba(model, images[0].reshape(784)), from_images[0], atol=1e-6
+    )

@@ -119,8 +119,9 @@ def test_all_formats_agree(shape):
     ink = drawn(shape)
     reference = preprocess_canvas(as_rgba(ink))
     for name, encode in FORMATS.items():
-        np.testing.assert_allclose(preprocess_canvas(encode(ink)), reference, atol=1e-4,
-                                   err_msg=name)
+        np.testing.assert_allclose(
+            preprocess_canvas(encode(ink)), reference, atol=1e-4, err_msg=name
+        )
 
 
 @pytest.mark.parametrize("fmt", ["rgba-transparent", "rgb-white-background"])
@@ -134,19 +135,20 @@ def test_far_speck_does_not_move_the_digit(fmt):
     np.testing.assert_allclose(speckled, clean, atol=1e-6)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "BUG: remove_specks labels pieces with ndimage.label's default 4-connectivity, so "
-        "a 1-px-wide slanted stroke (pixels touching only diagonally) falls apart into "
-        "single pixels that are all dropped as specks: a clearly drawn '1' gives None"
-    ),
-)
 def test_thin_slanted_stroke_is_a_digit_not_specks():
     """A '1' drawn with a 1-px pen (e.g. an uploaded pencil drawing) is still a digit."""
     image = Image.new("L", (CANVAS, CANVAS), 255)
     ImageDraw.Draw(image).line((150, 40, 90, 240), fill=0, width=1)
     assert preprocess_canvas(np.asarray(image)) is not None
+
+
+def test_opaque_picture_with_transparent_corners_reads_the_ink():
+    """A few transparent pixels at the edge do not make a white picture a transparent canvas."""
+    ink = drawn("seven")
+    opaque = as_opaque_rgba(ink)
+    rounded = opaque.copy()
+    rounded[[0, 0, -1, -1], [0, -1, 0, -1], 3] = 0
+    np.testing.assert_allclose(preprocess_canvas(rounded), preprocess_canvas(opaque), atol=1e-4)
 
 
 # --- THE KEY TEST: real MNIST digits, redrawn on a canvas, read the same ---------------
@@ -187,11 +189,13 @@ def thinner(big, factor):
 
 
 # name: (height in px drawn per digit, stroke change, canvas format, minimum agreement)
-# Thresholds sit a little under the rates measured (0.96–0.99, see the report).
+# Thresholds sit a little under the rates measured over several trained models:
+# off-centre 0.987–1.000, thick 0.963–0.977, thin 0.963–0.987, tiny 0.983–0.993,
+# huge 0.990–1.000, white-rgb 0.987–1.000 (naive whole-canvas resize: 0.10–0.25).
 VARIANTS = {
     "off-centre": (lambda rng: rng.integers(120, 251), None, as_rgba, 0.95),
-    "thick-strokes": (lambda rng: rng.integers(120, 251), thicker, as_rgba, 0.94),
-    "thin-strokes": (lambda rng: rng.integers(120, 251), thinner, as_rgba, 0.94),
+    "thick-strokes": (lambda rng: rng.integers(120, 251), thicker, as_rgba, 0.93),
+    "thin-strokes": (lambda rng: rng.integers(120, 251), thinner, as_rgba, 0.93),
     "tiny": (lambda rng: 40, None, as_rgba, 0.94),
     "huge": (lambda rng: 270, None, as_rgba, 0.95),
     "white-rgb": (lambda rng: rng.integers(120, 251), None, as_white_rgb, 0.95),
@@ -223,7 +227,10 @@ def agreement(mnist, trained_model, reference):
                 x = preprocess_canvas(encode(ink))
                 prepared.append(np.zeros((28, 28), np.float32) if x is None else x)
                 # What a plain resize of the whole canvas would give the model.
-                naive.append(np.asarray(Image.fromarray(ink).resize((28, 28), Image.Resampling.BILINEAR)) / 255.0)
+                naive.append(
+                    np.asarray(Image.fromarray(ink).resize((28, 28), Image.Resampling.BILINEAR))
+                    / 255.0
+                )
             agree = (predict_proba(trained_model, np.stack(prepared)).argmax(1) == reference).mean()
             plain = (predict_proba(trained_model, np.stack(naive)).argmax(1) == reference).mean()
             cache[variant] = (float(agree), float(plain))

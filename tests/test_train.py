@@ -3,15 +3,16 @@
 from __future__ import annotations
 
 import math
+import os
 import time
 
 import keras
 import numpy as np
 import pytest
 
+from mnist_core.config import ModelConfig, TrainConfig
 from mnist_core.data import MnistData
-from mnist_core.model import ModelConfig
-from mnist_core.train import JobProgress, JobStatus, TrainConfig, TrainingJob
+from mnist_core.train import JobProgress, JobStatus, TrainingJob
 
 TIMEOUT = 120  # seconds; far above what any job here needs, so a hang fails instead of blocking
 
@@ -50,8 +51,17 @@ def test_train_config_refuses_bad_values(kwargs, words):
 
 @pytest.mark.parametrize(
     "kwargs",
-    [{}, {"epochs": 1}, {"epochs": 50}, {"batch_size": 1}, {"batch_size": 4096},
-     {"validation_split": 0.0}, {"validation_split": 0.5}, {"train_size": 10}, {"train_size": None}],
+    [
+        {},
+        {"epochs": 1},
+        {"epochs": 50},
+        {"batch_size": 1},
+        {"batch_size": 4096},
+        {"validation_split": 0.0},
+        {"validation_split": 0.5},
+        {"train_size": 10},
+        {"train_size": None},
+    ],
 )
 def test_train_config_accepts_the_limits(kwargs):
     """The bounds themselves are allowed (the UI sliders reach them)."""
@@ -68,8 +78,9 @@ def polled_job(mnist):
     """A 2-epoch job on 3,000 real digits in its thread, polled from this one throughout."""
     job = TrainingJob(
         mnist,
-        train_config=TrainConfig(epochs=EPOCHS, batch_size=BATCH, train_size=SLICE,
-                                 validation_split=VALIDATION),
+        train_config=TrainConfig(
+            epochs=EPOCHS, batch_size=BATCH, train_size=SLICE, validation_split=VALIDATION
+        ),
     )
     snapshots: list[JobProgress] = [job.progress()]
     started = time.perf_counter()
@@ -82,7 +93,11 @@ def polled_job(mnist):
         time.sleep(0.01)
     job.join(timeout=TIMEOUT)
     wall = time.perf_counter() - started
-    print(f"\n2-epoch job on {SLICE} images: {wall:.1f} s, {len(snapshots)} distinct snapshots")
+    final = job.progress()
+    print(
+        f"\n2-epoch job on {SLICE} images: {wall:.1f} s, test accuracy {final.test_accuracy}, "
+        f"history {[(r.loss, r.accuracy) for r in final.history]}, {len(snapshots)} snapshots"
+    )
     return job, snapshots
 
 
@@ -125,7 +140,9 @@ def test_finished_job_reports_everything_done(polled_job):
 def test_progress_from_another_thread_is_consistent(polled_job):
     """Every snapshot read while training is coherent and progress never goes backwards."""
     job, snapshots = polled_job
-    assert snapshots[0].status == JobStatus.PENDING
+    before = snapshots[0]  # read before start(): waiting, nothing done yet
+    assert before.status != JobStatus.RUNNING and not before.status.is_done
+    assert before.epoch == 0 and before.fraction_done == 0.0 and before.history == ()
     running = [s for s in snapshots if s.status == JobStatus.RUNNING]
     assert len(running) > 10, "the poller should have seen the job while it ran"
     assert any(0 < s.fraction_done < 1 for s in running)
@@ -157,8 +174,10 @@ def test_stop_ends_a_long_job_quickly(mnist):
     job.join(timeout=TIMEOUT)
     after_stop = time.perf_counter() - stopped_at
     progress = job.progress()
-    print(f"\nstop: done {after_stop:.1f} s after stop(), at batch {progress.batch}"
-          f"/{progress.batches_per_epoch} of epoch {progress.epoch}")
+    print(
+        f"\nstop: done {after_stop:.1f} s after stop(), at batch {progress.batch}"
+        f"/{progress.batches_per_epoch} of epoch {progress.epoch}"
+    )
 
     assert progress.status == JobStatus.STOPPED, progress.error
     total = progress.epochs * progress.batches_per_epoch
@@ -172,9 +191,16 @@ def test_stop_ends_a_long_job_quickly(mnist):
 # --- Failures end as FAILED, never as an exception -------------------------------------
 
 
-def test_huge_learning_rate_is_reported_as_divergence(mnist):
-    """SGD at lr 10 through four ReLU layers overflows to NaN within a few batches."""
+@pytest.fixture
+def seeded():
+    """Deterministic weights and shuffling here; fresh randomness again for later tests."""
     keras.utils.set_random_seed(0)
+    yield
+    keras.utils.set_random_seed(int.from_bytes(os.urandom(4), "little") >> 1)
+
+
+def test_huge_learning_rate_is_reported_as_divergence(mnist, seeded):
+    """SGD at lr 10 through four ReLU layers overflows to NaN within a few batches."""
     job = TrainingJob(
         mnist,
         ModelConfig(hidden_units=(512,) * 4, optimizer="sgd", learning_rate=10.0),
@@ -192,21 +218,26 @@ def test_huge_learning_rate_is_reported_as_divergence(mnist):
 
 def _with_labels(mnist, y_train: np.ndarray) -> MnistData:
     n = len(y_train)
-    return MnistData(mnist.x_train[:n], y_train, mnist.x_test[:100], mnist.y_test[:100],
-                     source="test data")
+    return MnistData(
+        mnist.x_train[:n], y_train, mnist.x_test[:100], mnist.y_test[:100], source="test data"
+    )
 
 
-def test_bad_labels_fail_the_job_not_the_caller(mnist):
+@pytest.mark.parametrize("in_thread", [True, False], ids=["start-join", "run"])
+def test_bad_labels_fail_the_job_not_the_caller(mnist, in_thread):
     """Labels outside 0–9 break preparation; the job says so instead of raising."""
-    job = TrainingJob(_with_labels(mnist, np.full(200, 42, np.uint8)),
-                      train_config=TrainConfig(epochs=1, train_size=200))
-    job.start()
-    job.join(timeout=TIMEOUT)
+    job = TrainingJob(
+        _with_labels(mnist, np.full(200, 42, np.uint8)),
+        train_config=TrainConfig(epochs=1, train_size=200),
+    )
+    if in_thread:
+        job.start()
+        job.join(timeout=TIMEOUT)
+    else:
+        job.run()  # in this thread: it returns, it does not raise
     progress = job.progress()
     assert progress.status == JobStatus.FAILED
     assert "42" in progress.error and "Error" in progress.error.split(":")[0]
-    job.run()  # the same in this thread: it returns, it does not raise
-    assert job.progress().status == JobStatus.FAILED
 
 
 class _Boom(keras.callbacks.Callback):
@@ -217,8 +248,11 @@ class _Boom(keras.callbacks.Callback):
 
 def test_exception_during_fit_fails_the_job_with_its_message(mnist):
     """An error in the middle of fit (here from a callback) is kept as the job's error."""
-    job = TrainingJob(mnist, train_config=TrainConfig(epochs=3, train_size=300, validation_split=0.0),
-                      callbacks=[_Boom()])
+    job = TrainingJob(
+        mnist,
+        train_config=TrainConfig(epochs=3, train_size=300, validation_split=0.0),
+        callbacks=[_Boom()],
+    )
     job.start()
     job.join(timeout=TIMEOUT)
     progress = job.progress()

@@ -1,0 +1,111 @@
+"""The server-wide registry of training runs: lookup by id, a fair queue, a concurrency limit.
+
+Trainings compete for the same CPU cores, so at most `max_concurrent` run at
+once (default: one per two cores, or `MNIST_MAX_TRAININGS`); later runs wait in
+first-come order. Runs outlive the browser session that started them: a reload
+or a share link finds them again by id.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import threading
+from collections import deque
+
+from mnist_core.train import JobStatus, TrainingJob
+
+MAX_TRAININGS_ENV = "MNIST_MAX_TRAININGS"
+RUN_ID_PATTERN = re.compile(r"^[A-Za-z0-9_-]{8}$")
+
+
+def default_max_concurrent() -> int:
+    """`MNIST_MAX_TRAININGS` if set, else one training per two CPU cores (at least one)."""
+    value = os.environ.get(MAX_TRAININGS_ENV)
+    if value is None:
+        return max(1, (os.cpu_count() or 2) // 2)
+    if not value.isdigit() or int(value) < 1:
+        raise ValueError(f"{MAX_TRAININGS_ENV} must be a whole number ≥ 1, got {value!r}.")
+    return int(value)
+
+
+def is_valid_run_id(run_id: object) -> bool:
+    return isinstance(run_id, str) and bool(RUN_ID_PATTERN.match(run_id))
+
+
+class RunRegistry:
+    """All runs of this server; thread-safe."""
+
+    def __init__(self, max_concurrent: int | None = None) -> None:
+        self.max_concurrent = max_concurrent or default_max_concurrent()
+        self._lock = threading.Lock()
+        self._runs: dict[str, TrainingJob] = {}
+        self._owners: dict[str, str] = {}
+        self._queue: deque[TrainingJob] = deque()
+        self._running: set[str] = set()
+
+    def submit(self, job: TrainingJob, owner: str) -> None:
+        """Register the run and start it now, or queue it behind the others."""
+        with self._lock:
+            self._runs[job.run_id] = job
+            self._owners[job.run_id] = owner
+            self._queue.append(job)
+            self._start_queued()
+
+    def get(self, run_id: str) -> TrainingJob | None:
+        if not is_valid_run_id(run_id):
+            return None
+        with self._lock:
+            return self._runs.get(run_id)
+
+    def runs_of(self, owner: str) -> list[TrainingJob]:
+        """The owner's runs, newest first."""
+        with self._lock:
+            runs = [self._runs[run_id] for run_id, who in self._owners.items() if who == owner]
+        return sorted(runs, key=lambda job: job.created_at, reverse=True)
+
+    def queue_position(self, run_id: str) -> int | None:
+        """1 for the next run to start; None when the run is not waiting."""
+        with self._lock:
+            for position, job in enumerate(self._queue, start=1):
+                if job.run_id == run_id:
+                    return position
+        return None
+
+    def running_count(self) -> int:
+        with self._lock:
+            return len(self._running)
+
+    def stop(self, run_id: str) -> None:
+        """Stop a running run after its current batch, or take a queued one out of the queue."""
+        job = self.get(run_id)
+        if job is None:
+            return
+        job.stop()
+        with self._lock:
+            if job in self._queue:
+                self._queue.remove(job)
+
+    def shutdown(self, timeout: float = 10.0) -> None:
+        """Stop everything and wait for the threads, so none is cut off mid-write at exit."""
+        with self._lock:
+            queued, self._queue = list(self._queue), deque()
+            running = [self._runs[run_id] for run_id in self._running]
+        for job in queued + running:
+            job.stop()
+        for job in running:
+            job.join(timeout)
+
+    def _start_queued(self) -> None:
+        """Start queued runs while slots are free; the caller holds the lock."""
+        while self._queue and len(self._running) < self.max_concurrent:
+            job = self._queue.popleft()
+            if job.progress().status != JobStatus.QUEUED:  # cancelled meanwhile
+                continue
+            self._running.add(job.run_id)
+            job.start(on_done=self._on_done)
+
+    def _on_done(self, job: TrainingJob) -> None:
+        with self._lock:
+            self._running.discard(job.run_id)
+            self._start_queued()
