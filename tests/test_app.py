@@ -145,3 +145,56 @@ def test_draw_predicts_an_injected_drawing_and_prompts_when_empty(mnist):
     next(b for b in at.button if b.label == "Clear").click().run()
     assert "Prediction" not in {m.label for m in at.metric}
     assert any("Draw a digit on the canvas" in i.value for i in at.info)
+
+
+def start_run(at: AppTest, epochs: int, train_size: int) -> None:
+    at.number_input(key="epochs").set_value(epochs)
+    at.select_slider(key="train_size").set_value(train_size).run()
+    next(b for b in at.button if b.label == "Start training").click().run()
+
+
+def test_clicking_widgets_during_a_run_does_not_stop_it():
+    at = app_at("train")
+    start_run(at, epochs=3, train_size=5_000)
+    job = job_of(at)
+    at.number_input(key="epochs").set_value(7).run()  # change the sidebar mid-run
+    at.select_slider(key="batch_size").set_value(64).run()
+    assert job_of(at) is job
+    if not job.progress().status.is_done:
+        captions = " ".join(c.value for c in at.caption)
+        assert "the new values apply to the next run" in captions
+        start = next(b for b in at.button if b.label == "Start training")
+        assert start.disabled  # never two runs of one user at once
+    wait_for_training(at)
+    progress = job.progress()
+    assert progress.status.value == "finished"
+    assert len(progress.history) == 3  # the run kept its own settings
+    assert job.train_config.batch_size == 128
+
+
+def test_a_reload_with_the_run_id_reattaches_to_the_run():
+    at = app_at("train")
+    start_run(at, epochs=2, train_size=3_000)
+    run_id = at.session_state["run_id"]
+    assert at.query_params["run"] == run_id
+
+    reloaded = AppTest.from_file(str(ROOT / "app.py"), default_timeout=TIMEOUT)
+    reloaded.query_params["run"] = run_id
+    reloaded.switch_page("pages/train.py")
+    reloaded.run()
+    assert not reloaded.exception
+    assert reloaded.session_state["run_id"] == run_id
+    assert "owner" not in reloaded.session_state  # a new session: only the link ties it
+    assert any(run_id in c.value for c in reloaded.caption)
+    wait_for_training(reloaded)
+    assert any("Training finished" in s.value for s in reloaded.success)
+
+
+def test_an_unknown_run_id_in_the_url_is_dropped_with_a_message():
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=TIMEOUT)
+    at.query_params["run"] = "AAAAAAAA"
+    at.run()
+    assert not at.exception
+    assert "run_id" not in at.session_state
+    assert "run" not in at.query_params
+    assert any("AAAAAAAA" in t.value for t in at.toast)
