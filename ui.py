@@ -13,7 +13,7 @@ import secrets
 import streamlit as st
 from streamlit.runtime.scriptrunner import script_runner
 
-from mnist_core.config import ACTIVATIONS, OPTIMIZERS, ModelConfig, TrainConfig
+from mnist_core.config import ACTIVATIONS, ARCHITECTURES, OPTIMIZERS, ModelConfig, TrainConfig
 from mnist_core.data import MnistData, load_mnist
 
 BATCH_SIZES = (16, 32, 64, 128, 256, 512, 1024)
@@ -21,6 +21,7 @@ LEARNING_RATES = (0.0001, 0.0003, 0.001, 0.003, 0.01, 0.03, 0.1, 0.3, 1.0)
 UNIT_CHOICES = (16, 32, 64, 128, 256, 512, 1024, 2048)
 TRAIN_SIZES = (1_000, 5_000, 10_000, 30_000)
 ALL_IMAGES = "all"
+ARCHITECTURE_NAMES = {"dense": "Dense (classic)", "cnn": "Convolutional (CNN)"}
 POLL_SECONDS = 0.5
 ROUTED = "routed_by_app"
 
@@ -90,22 +91,39 @@ def sidebar_config(data: MnistData) -> tuple[ModelConfig, TrainConfig]:
             help="Train on the first N images for a quick experiment.",
         )
     with st.sidebar.expander("Network", expanded=True):
-        hidden_layers = st.number_input(
-            "Hidden layers", min_value=0, max_value=4, value=1, key="hidden_layers"
+        architecture = st.selectbox(
+            "Architecture", ARCHITECTURES, key="architecture",
+            format_func=ARCHITECTURE_NAMES.get,
+            help="The classic tutorial's dense network, or Keras' simple MNIST convnet.",
         )
-        units = st.select_slider(
-            "Units per hidden layer", options=UNIT_CHOICES, value=512, key="units",
-            disabled=hidden_layers == 0,
-        )
+        if architecture == "dense":
+            hidden_layers = st.number_input(
+                "Hidden layers", min_value=0, max_value=4, value=1, key="hidden_layers"
+            )
+            units = st.select_slider(
+                "Units per hidden layer", options=UNIT_CHOICES, value=512, key="units",
+                disabled=hidden_layers == 0,
+            )
+            dropout = st.slider("Dropout", 0.0, 0.5, 0.0, step=0.05, key="dropout")
+        else:
+            st.caption("Two blocks of 3×3 convolutions (32 and 64 filters) with 2×2 "
+                       "max-pooling, then dropout and the softmax layer.")
+            hidden_layers, units = 0, 0
+            dropout = st.slider("Dropout", 0.0, 0.7, 0.5, step=0.05, key="cnn_dropout")
         activation = st.selectbox("Activation", ACTIVATIONS, key="activation")
-        dropout = st.slider("Dropout", 0.0, 0.5, 0.0, step=0.05, key="dropout")
+        augment = st.checkbox(
+            "Data augmentation", key="augment",
+            help="Shift, rotate (±15°) and zoom each training image at random: "
+                 "slower to train, better at reading drawn digits.",
+        )
         optimizer = st.selectbox("Optimizer", OPTIMIZERS, key="optimizer")
         learning_rate = st.select_slider(
             "Learning rate", options=LEARNING_RATES, value=0.001, key="learning_rate",
             format_func=lambda rate: f"{rate:g}",
         )
     model_config = ModelConfig(
-        hidden_units=(units,) * hidden_layers, activation=activation, dropout=dropout,
+        architecture=architecture, hidden_units=(units,) * hidden_layers,
+        activation=activation, dropout=dropout, augment=augment,
         optimizer=optimizer, learning_rate=learning_rate,
     )
     train_config = TrainConfig(

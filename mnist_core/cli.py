@@ -9,7 +9,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from mnist_core.config import ACTIVATIONS, OPTIMIZERS
+from mnist_core.config import ACTIVATIONS, ARCHITECTURES, OPTIMIZERS
 from mnist_core.data import MnistDataError
 from mnist_core.images import ImageError
 from mnist_core.model import ModelFileError
@@ -25,8 +25,12 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--batch-size", type=int, default=128)
     train.add_argument("--optimizer", choices=OPTIMIZERS, default="rmsprop")
     train.add_argument("--learning-rate", type=float, default=0.001)
+    train.add_argument("--architecture", choices=ARCHITECTURES, default="dense",
+                       help="dense: the classic tutorial's network; cnn: Keras' simple convnet")
     train.add_argument("--hidden-units", type=int, nargs="*", default=[512],
                        help="units of each hidden Dense layer (default: 512)")
+    train.add_argument("--augment", action="store_true",
+                       help="random shifts, rotations and zooms of the training images")
     train.add_argument("--activation", choices=ACTIVATIONS, default="relu")
     train.add_argument("--dropout", type=float, default=0.0)
     train.add_argument("--validation-split", type=float, default=0.1)
@@ -51,6 +55,7 @@ def train(args: argparse.Namespace) -> int:
     if not args.out.endswith(".keras"):
         raise ValueError("--out must end in .keras")
     model_config = ModelConfig(
+        architecture=args.architecture, augment=args.augment,
         hidden_units=tuple(args.hidden_units), activation=args.activation,
         dropout=args.dropout, optimizer=args.optimizer, learning_rate=args.learning_rate,
     )

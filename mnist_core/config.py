@@ -8,19 +8,29 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass
 
+ARCHITECTURES = ("dense", "cnn")
 OPTIMIZERS = ("rmsprop", "adam", "sgd")
 ACTIVATIONS = ("relu", "tanh", "sigmoid")
 MAX_HIDDEN_LAYERS = 4
 MAX_UNITS = 4096
+MAX_CONV_BLOCKS, MAX_FILTERS = 3, 256
 MAX_EPOCHS = 50
 MIN_BATCH_SIZE, MAX_BATCH_SIZE = 1, 4096
 
 
 @dataclass(frozen=True)
 class ModelConfig:
-    """The network: the default is the classic Dense(512, relu) model with rmsprop."""
+    """The network: the default is the classic Dense(512, relu) model with rmsprop.
 
+    `architecture="cnn"` is Keras' simple MNIST convnet instead: Conv2D + MaxPooling
+    blocks with `conv_filters` filters each, then dropout (0.5 there). `augment`
+    adds random shifts, rotations and zooms of the training images.
+    """
+
+    architecture: str = "dense"
     hidden_units: tuple[int, ...] = (512,)
+    conv_filters: tuple[int, ...] = (32, 64)
+    augment: bool = False
     activation: str = "relu"
     dropout: float = 0.0
     optimizer: str = "rmsprop"
@@ -28,7 +38,14 @@ class ModelConfig:
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "hidden_units", tuple(int(u) for u in self.hidden_units))
+        object.__setattr__(self, "conv_filters", tuple(int(f) for f in self.conv_filters))
         problems = []
+        if self.architecture not in ARCHITECTURES:
+            problems.append(f"architecture must be one of {', '.join(ARCHITECTURES)}")
+        if not 1 <= len(self.conv_filters) <= MAX_CONV_BLOCKS or any(
+            not 1 <= filters <= MAX_FILTERS for filters in self.conv_filters
+        ):
+            problems.append(f"1–{MAX_CONV_BLOCKS} convolution blocks of 1–{MAX_FILTERS} filters")
         if len(self.hidden_units) > MAX_HIDDEN_LAYERS:
             problems.append(f"at most {MAX_HIDDEN_LAYERS} hidden layers")
         if any(not 1 <= units <= MAX_UNITS for units in self.hidden_units):

@@ -12,17 +12,26 @@ from dataclasses import dataclass, field
 import keras
 
 from mnist_core.config import ModelConfig
-from mnist_core.data import INPUT_DIM, NUM_CLASSES
+from mnist_core.data import IMAGE_SIZE, INPUT_DIM, NUM_CLASSES
 
 
 def build_model(config: ModelConfig = ModelConfig()) -> keras.Model:
-    """A compiled Sequential model for 784-pixel inputs and 10 softmax outputs."""
+    """A compiled Sequential model for 784-pixel inputs and 10 softmax outputs.
+
+    Every architecture takes the same flat 784-vectors, so data preparation and
+    prediction never depend on the model: image-shaped layers reshape first.
+    """
     layers: list[keras.layers.Layer] = [keras.Input(shape=(INPUT_DIM,))]
-    for number, units in enumerate(config.hidden_units, start=1):
-        hidden = keras.layers.Dense(units, activation=config.activation, name=f"hidden_{number}")
-        layers.append(hidden)
-        if config.dropout:
-            layers.append(keras.layers.Dropout(config.dropout, name=f"dropout_{number}"))
+    if config.augment or config.architecture == "cnn":
+        layers.append(keras.layers.Reshape((IMAGE_SIZE, IMAGE_SIZE, 1), name="as_image"))
+    if config.augment:
+        layers += augmentation_layers()
+    if config.architecture == "cnn":
+        layers += _conv_layers(config)
+    else:
+        if config.augment:
+            layers.append(keras.layers.Flatten(name="flatten"))
+        layers += _dense_layers(config)
     layers.append(keras.layers.Dense(NUM_CLASSES, activation="softmax", name="output"))
     model = keras.Sequential(layers)
     optimizer = keras.optimizers.get(
@@ -30,6 +39,42 @@ def build_model(config: ModelConfig = ModelConfig()) -> keras.Model:
     )
     model.compile(optimizer=optimizer, loss="categorical_crossentropy", metrics=["accuracy"])
     return model
+
+
+def augmentation_layers() -> list[keras.layers.Layer]:
+    """Random shifts (±10%), rotations (±15°) and zooms (±10%), in training only.
+
+    `fill_mode="constant"` fills uncovered pixels with background instead of
+    mirroring strokes into the border.
+    """
+    return [
+        keras.layers.RandomTranslation(0.1, 0.1, fill_mode="constant", name="random_shift"),
+        keras.layers.RandomRotation(15 / 360, fill_mode="constant", name="random_rotation"),
+        keras.layers.RandomZoom(0.1, fill_mode="constant", name="random_zoom"),
+    ]
+
+
+def _dense_layers(config: ModelConfig) -> list[keras.layers.Layer]:
+    layers: list[keras.layers.Layer] = []
+    for number, units in enumerate(config.hidden_units, start=1):
+        hidden = keras.layers.Dense(units, activation=config.activation, name=f"hidden_{number}")
+        layers.append(hidden)
+        if config.dropout:
+            layers.append(keras.layers.Dropout(config.dropout, name=f"dropout_{number}"))
+    return layers
+
+
+def _conv_layers(config: ModelConfig) -> list[keras.layers.Layer]:
+    """Keras' simple MNIST convnet: conv 3×3 + max-pool 2×2 blocks, flatten, dropout."""
+    layers: list[keras.layers.Layer] = []
+    for number, filters in enumerate(config.conv_filters, start=1):
+        layers.append(keras.layers.Conv2D(filters, kernel_size=3, activation=config.activation,
+                                          name=f"conv_{number}"))
+        layers.append(keras.layers.MaxPooling2D(pool_size=2, name=f"pool_{number}"))
+    layers.append(keras.layers.Flatten(name="flatten"))
+    if config.dropout:
+        layers.append(keras.layers.Dropout(config.dropout, name="dropout"))
+    return layers
 
 
 @dataclass(frozen=True)
@@ -62,10 +107,10 @@ def summary_rows(model: keras.Model) -> ModelSummary:
 
 def summary_text(summary: ModelSummary) -> str:
     """The summary as a fixed-width table, for the terminal."""
-    lines = [f"{'Layer (type)':<32}{'Output shape':<20}{'Param #':>10}"]
+    lines = [f"{'Layer (type)':<36}{'Output shape':<20}{'Param #':>10}"]
     for row in summary.rows:
         name = f"{row['Layer']} ({row['Type']})"
-        lines.append(f"{name:<32}{row['Output shape']:<20}{row['Parameters']:>10,}")
+        lines.append(f"{name:<36}{row['Output shape']:<20}{row['Parameters']:>10,}")
     lines.append(f"Total params: {summary.total_params:,}")
     lines.append(f"Trainable params: {summary.trainable_params:,}")
     lines.append(f"Non-trainable params: {summary.non_trainable_params:,}")

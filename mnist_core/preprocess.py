@@ -8,6 +8,8 @@ most drawings, so every step is repeated here.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 from PIL import Image
 from scipy import ndimage
@@ -16,6 +18,10 @@ IMAGE_SIZE = 28
 DIGIT_BOX = 20
 # Where MNIST's centres of mass lie on average (row, column), measured on its test set.
 MNIST_CENTRE = (14.0, 14.0)
+# MNIST's median stroke width in its 28×28 images (ink area / centre-line length).
+MNIST_STROKE_WIDTH = 2.7
+THICKEN_BELOW = 0.8  # strokes under this share of MNIST's width are thickened
+WORK_SIZE = 4 * 20  # the crop's longer side while strokes are measured and mended
 INK_THRESHOLD = 0.2  # ink strength (0–1) that counts as drawn
 MIN_PIECE_OF_CANVAS = 0.0005  # pieces smaller than this share of the canvas are specks...
 MIN_PIECE_OF_LARGEST = 0.05  # ...and so are pieces this small next to the largest stroke
@@ -67,26 +73,80 @@ def remove_specks(ink: np.ndarray) -> np.ndarray:
     return np.where(mask, ink, 0.0).astype(np.float32)
 
 
-def preprocess_canvas(image: np.ndarray) -> np.ndarray | None:
-    """A 28×28 float32 MNIST-style input (white digit on black), or None if nothing is drawn."""
+@dataclass(frozen=True)
+class PreprocessSteps:
+    """Each stage of the preparation, as images a learner can look at."""
+
+    ink: np.ndarray  # the whole canvas: ink strength 0–1, specks removed
+    crop: np.ndarray  # cut to the ink's bounding box
+    stroke: np.ndarray  # at working resolution, strokes brought to MNIST's thickness
+    fitted: np.ndarray  # scaled to fit 20×20
+    centred: np.ndarray  # placed in 28×28 by centre of mass: the model's input
+
+
+def preprocess_steps(image: np.ndarray) -> PreprocessSteps | None:
+    """All the steps from a drawing to a 28×28 MNIST-style input; None if nothing is drawn."""
     ink = remove_specks(ink_from_image(image))
     rows = np.flatnonzero(ink.max(axis=1) > INK_THRESHOLD)
     cols = np.flatnonzero(ink.max(axis=0) > INK_THRESHOLD)
     if rows.size == 0:
         return None
-    digit = ink[rows[0] : rows[-1] + 1, cols[0] : cols[-1] + 1]
-    return centre_by_mass(fit_in_box(digit))
+    crop = ink[rows[0] : rows[-1] + 1, cols[0] : cols[-1] + 1]
+    stroke = normalise_stroke(resize_longer_side(crop, WORK_SIZE))
+    fitted = fit_in_box(stroke)
+    if not fitted.any():
+        return None
+    return PreprocessSteps(ink, crop, stroke, fitted, centre_by_mass(fitted))
+
+
+def preprocess_canvas(image: np.ndarray) -> np.ndarray | None:
+    """A 28×28 float32 MNIST-style input (white digit on black), or None if nothing is drawn."""
+    steps = preprocess_steps(image)
+    return None if steps is None else steps.centred
+
+
+def resize_longer_side(image: np.ndarray, size: int) -> np.ndarray:
+    """Scale so the longer side is `size` pixels, aspect ratio kept, anti-aliased."""
+    height, width = image.shape
+    scale = size / max(height, width)
+    target = (max(1, round(width * scale)), max(1, round(height * scale)))
+    resized = Image.fromarray(image.astype(np.float32)).resize(
+        target, Image.Resampling.LANCZOS, reducing_gap=3.0
+    )
+    return np.clip(np.asarray(resized), 0.0, 1.0)
+
+
+def stroke_width(ink: np.ndarray) -> float:
+    """Typical stroke width in pixels: the ink's area over the length of its centre line."""
+    from skimage.morphology import skeletonize
+
+    mask = ink > 0.5
+    length = skeletonize(mask).sum()
+    return float(mask.sum() / length) if length else 0.0
+
+
+def normalise_stroke(work: np.ndarray) -> np.ndarray:
+    """Thicken strokes thinner than MNIST's (thin pens are a main cause of misreadings).
+
+    `work` is the crop at WORK_SIZE; MNIST's width scales by WORK_SIZE / DIGIT_BOX.
+    """
+    target = MNIST_STROKE_WIDTH * WORK_SIZE / DIGIT_BOX
+    width = stroke_width(work)
+    if width and width < THICKEN_BELOW * target:
+        radius = (target - width) / 2
+        return ndimage.grey_dilation(work, footprint=_disk(radius))
+    return work
+
+
+def _disk(radius: float) -> np.ndarray:
+    r = int(np.ceil(radius))
+    y, x = np.ogrid[-r : r + 1, -r : r + 1]
+    return x * x + y * y <= radius * radius + 0.5
 
 
 def fit_in_box(digit: np.ndarray, box: int = DIGIT_BOX) -> np.ndarray:
-    """Scale the cropped digit so its longer side is `box` pixels, anti-aliased."""
-    height, width = digit.shape
-    scale = box / max(height, width)
-    size = (max(1, round(width * scale)), max(1, round(height * scale)))
-    resized = Image.fromarray(digit.astype(np.float32)).resize(
-        size, Image.Resampling.LANCZOS, reducing_gap=3.0
-    )
-    fitted = np.clip(np.asarray(resized), 0.0, 1.0)
+    """Scale the digit so its longer side is `box` pixels, at full ink strength."""
+    fitted = resize_longer_side(digit, box)
     peak = fitted.max()
     # Thin strokes fade when shrunk; MNIST strokes are at full strength.
     return fitted / peak if peak > 0 else fitted

@@ -16,7 +16,7 @@ from collections import deque
 from mnist_core.train import JobStatus, TrainingJob
 
 MAX_TRAININGS_ENV = "MNIST_MAX_TRAININGS"
-RUN_ID_PATTERN = re.compile(r"^[A-Za-z0-9_-]{8}$")
+RUN_ID_PATTERN = re.compile(r"[A-Za-z0-9_-]{8}")
 
 
 def default_max_concurrent() -> int:
@@ -24,19 +24,21 @@ def default_max_concurrent() -> int:
     value = os.environ.get(MAX_TRAININGS_ENV)
     if value is None:
         return max(1, (os.cpu_count() or 2) // 2)
-    if not value.isdigit() or int(value) < 1:
+    if not value.isdecimal() or int(value) < 1:
         raise ValueError(f"{MAX_TRAININGS_ENV} must be a whole number ≥ 1, got {value!r}.")
     return int(value)
 
 
 def is_valid_run_id(run_id: object) -> bool:
-    return isinstance(run_id, str) and bool(RUN_ID_PATTERN.match(run_id))
+    return isinstance(run_id, str) and bool(RUN_ID_PATTERN.fullmatch(run_id))
 
 
 class RunRegistry:
     """All runs of this server; thread-safe."""
 
     def __init__(self, max_concurrent: int | None = None) -> None:
+        if max_concurrent is not None and max_concurrent < 1:
+            raise ValueError(f"max_concurrent must be at least 1, got {max_concurrent}.")
         self.max_concurrent = max_concurrent or default_max_concurrent()
         self._lock = threading.Lock()
         self._runs: dict[str, TrainingJob] = {}

@@ -167,11 +167,17 @@ class TrainingJob:
             return self._predictor
 
     def start(self, on_done: Callable[["TrainingJob"], None] | None = None) -> None:
-        """Train in a daemon thread; `on_done(job)` is called when it ends, however."""
+        """Train in a daemon thread; `on_done(job)` is called when it ends, however.
+
+        The status is RUNNING before this returns, so the run never looks queued
+        while its thread starts up.
+        """
+        began = self._begin()
 
         def target() -> None:
             try:
-                self.run()
+                if began:
+                    self._train()
             finally:
                 if on_done is not None:
                     on_done(self)
@@ -226,12 +232,21 @@ class TrainingJob:
             return self._snapshots[-1] if self._snapshots else None
 
     def run(self) -> None:
-        """Prepare the data, fit, evaluate on the test set; never raises."""
+        """Train in this thread; never raises (failures end up in `progress()`)."""
+        if self._begin():
+            self._train()
+
+    def _begin(self) -> bool:
+        """QUEUED → RUNNING; False if the run was cancelled or has started already."""
         with self._lock:
-            if self._status != JobStatus.QUEUED:  # cancelled while queued, or run twice
-                return
+            if self._status != JobStatus.QUEUED:
+                return False
             self._status = JobStatus.RUNNING
             self._started_at = time.perf_counter()
+            return True
+
+    def _train(self) -> None:
+        """Prepare the data, fit, evaluate on the test set."""
         try:
             limit = self.train_config.train_size
             x_train, y_train = prepare(self.data.x_train[:limit], self.data.y_train[:limit])
@@ -250,7 +265,8 @@ class TrainingJob:
                 self._finish(JobStatus.FAILED, error=DIVERGED_MESSAGE)
                 return
             test_loss, test_accuracy = self.model.evaluate(x_test, y_test, verbose=0)
-            status = JobStatus.STOPPED if self.stop_requested else JobStatus.FINISHED
+            ended_early = recorder.stopped_early
+            status = JobStatus.STOPPED if ended_early else JobStatus.FINISHED
             self._finish(status, test=(float(test_loss), float(test_accuracy)))
         except Exception as error:  # shown to the user by the UI, never swallowed
             self._finish(JobStatus.FAILED, error=f"{type(error).__name__}: {error}")
@@ -268,6 +284,7 @@ class _Recorder(keras.callbacks.Callback):
         super().__init__()
         self.job = job
         self.diverged = False
+        self.stopped_early = False  # a stop request cut the training short
         self._epoch_started = 0.0
         split = job.train_config.validation_split
         self._samples_per_epoch = n_train - int(n_train * split)
@@ -293,6 +310,7 @@ class _Recorder(keras.callbacks.Callback):
             self.model.stop_training = True
         if self.job.stop_requested:
             self.model.stop_training = True
+            self.stopped_early = True
 
     def on_epoch_end(self, epoch, logs=None) -> None:
         logs = logs or {}
@@ -300,6 +318,9 @@ class _Recorder(keras.callbacks.Callback):
             self.diverged = True
             return
         seconds = time.perf_counter() - self._epoch_started
+        # A stopped epoch saw only the batches done before the stop.
+        batches = self.job._batch
+        samples = min(batches * self.job.train_config.batch_size, self._samples_per_epoch)
         record = EpochRecord(
             epoch=epoch + 1,
             loss=float(logs["loss"]),
@@ -307,7 +328,7 @@ class _Recorder(keras.callbacks.Callback):
             val_loss=_maybe_float(logs.get("val_loss")),
             val_accuracy=_maybe_float(logs.get("val_accuracy")),
             seconds=seconds,
-            samples_per_second=self._samples_per_epoch / seconds if seconds else 0.0,
+            samples_per_second=samples / seconds if seconds else 0.0,
         )
         # This thread is the only writer of the weights, so this copy is consistent.
         snapshot = Snapshot(epoch + 1, tuple(self.model.get_weights()))
