@@ -144,3 +144,12 @@ def one_hot(y: np.ndarray) -> np.ndarray:
 def prepare(x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """The classic tutorial's preparation: flatten, /255, one-hot labels."""
     return prepare_images(x), one_hot(y)
+
+
+def npz_bytes(x: np.ndarray, y: np.ndarray) -> bytes:
+    """Images and labels as an .npz in MNIST's layout (uint8 N×28×28, uint8 N), for download."""
+    import io
+
+    buffer = io.BytesIO()
+    np.savez_compressed(buffer, x=np.asarray(x, np.uint8), y=np.asarray(y, np.uint8))
+    return buffer.getvalue()

@@ -79,3 +79,19 @@ def drawn_test_set(
     rng = np.random.default_rng(seed)
     canvases = [draw_digit(x[i], random_style(rng)) for i in range(count)]
     return canvases, y[:count]
+
+
+def draw_scribble(rng: np.random.Generator, size: int = CANVAS_SIZE) -> np.ndarray:
+    """A random scrawl of 3–8 connected strokes: something that is not a digit."""
+    points = rng.uniform(0.15 * size, 0.85 * size, size=(rng.integers(4, 10), 2))
+    centre_line = np.zeros((size, size), bool)
+    for (y0, x0), (y1, x1) in zip(points[:-1], points[1:]):
+        steps = int(max(abs(y1 - y0), abs(x1 - x0))) + 1
+        ys = np.linspace(y0, y1, steps).round().astype(int)
+        xs = np.linspace(x0, x1, steps).round().astype(int)
+        centre_line[ys, xs] = True
+    pen_width = rng.uniform(10, 30)
+    distance = ndimage.distance_transform_edt(~centre_line)
+    canvas = np.zeros((size, size, 4), np.uint8)
+    canvas[..., 3] = np.round(np.clip(pen_width / 2 + 0.5 - distance, 0, 1) * 255).astype(np.uint8)
+    return canvas

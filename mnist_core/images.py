@@ -9,6 +9,7 @@ import numpy as np
 from PIL import Image, UnidentifiedImageError
 
 MAX_PIXELS = 40_000_000  # far above any photo of a digit; Pillow's bomb check stays on too
+MAX_SIDE = 560  # larger pictures are shrunk first: plenty for a 28×28 result, and fast
 
 
 class ImageError(ValueError):
@@ -16,7 +17,8 @@ class ImageError(ValueError):
 
 
 def load_image(source: str | Path | bytes, name: str | None = None) -> np.ndarray:
-    """A picture as a uint8 array: RGBA when it has transparency, else greyscale."""
+    """A picture as a uint8 array (RGBA when it has transparency, else greyscale),
+    its longer side at most MAX_SIDE pixels."""
     name = name or (str(source) if not isinstance(source, bytes) else "the upload")
     if isinstance(source, bytes):
         if not source:
@@ -28,7 +30,9 @@ def load_image(source: str | Path | bytes, name: str | None = None) -> np.ndarra
                 raise ImageError(
                     f"{name} is {image.width}×{image.height} pixels: too large for a digit."
                 )
+            image.draft("RGB", (MAX_SIDE, MAX_SIDE))  # JPEG: decode at a reduced size
             image.load()
+            image.thumbnail((MAX_SIDE, MAX_SIDE))
             has_alpha = image.mode in ("RGBA", "LA", "PA") or "transparency" in image.info
             return np.asarray(image.convert("RGBA" if has_alpha else "L"))
     except FileNotFoundError as error:

@@ -7,11 +7,13 @@ call, far too much for a prediction on every stroke; a direct call takes ~1 ms.
 from __future__ import annotations
 
 import threading
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Sequence
 
 import keras
 import numpy as np
 
+from mnist_core.confidence import Verdict, judge, nudged_copies
 from mnist_core.config import ModelConfig
 from mnist_core.data import IMAGE_SIZE
 from mnist_core.model import build_model
@@ -55,3 +57,21 @@ class SnapshotPredictor:
     def evolution(self, snapshots: Sequence[Snapshot], x: np.ndarray) -> np.ndarray:
         """The softmax for `x` after each snapshot's epoch: shape (epochs, 10)."""
         return np.array([self.predict(snapshot, x) for snapshot in snapshots])
+
+
+@dataclass(frozen=True)
+class Reading:
+    """What the network makes of one input: its softmax and how far to trust it."""
+
+    probabilities: np.ndarray  # softmax for the input itself, shape (10,)
+    verdict: Verdict
+
+    @property
+    def digit(self) -> int:
+        return int(self.probabilities.argmax())
+
+
+def read_digit(predictor: SnapshotPredictor, snapshot: Snapshot, x: np.ndarray) -> Reading:
+    """Softmax and verdict in one model call: the input and its nudged copies as a batch."""
+    probabilities = predictor.predict(snapshot, nudged_copies(x))
+    return Reading(probabilities[0], judge(probabilities))

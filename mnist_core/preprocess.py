@@ -23,6 +23,7 @@ MNIST_STROKE_WIDTH = 2.7
 THICKEN_BELOW = 0.8  # strokes under this share of MNIST's width are thickened
 WORK_SIZE = 4 * 20  # the crop's longer side while strokes are measured and mended
 INK_THRESHOLD = 0.2  # ink strength (0–1) that counts as drawn
+MIN_CONTRAST = 0.15  # ink this close to the background is noise, not a digit
 MIN_PIECE_OF_CANVAS = 0.0005  # pieces smaller than this share of the canvas are specks...
 MIN_PIECE_OF_LARGEST = 0.05  # ...and so are pieces this small next to the largest stroke
 
@@ -49,7 +50,20 @@ def ink_from_image(image: np.ndarray) -> np.ndarray:
     else:
         raise ValueError(f"expected an H×W, H×W×3 or H×W×4 image, got shape {image.shape}")
     grey /= 255
-    return 1.0 - grey if np.median(_border(grey)) > 0.5 else grey
+    ink = 1.0 - grey if np.median(_border(grey)) > 0.5 else grey
+    return stretch_contrast(ink)
+
+
+def stretch_contrast(ink: np.ndarray) -> np.ndarray:
+    """Background to 0 and the strongest ink to 1: grey paper, faded pencil, dim photos.
+
+    A clean canvas (background 0, ink 1) is left as it is.
+    """
+    background = float(np.median(_border(ink)))
+    strongest = float(np.percentile(ink, 99.9))
+    if strongest - background < MIN_CONTRAST:
+        return np.zeros_like(ink)  # a flat picture: nothing is drawn on it
+    return np.clip((ink - background) / (strongest - background), 0.0, 1.0).astype(np.float32)
 
 
 def _border(image: np.ndarray) -> np.ndarray:
@@ -164,3 +178,8 @@ def centre_by_mass(digit: np.ndarray) -> np.ndarray:
     out[top : top + height, left : left + width] = digit
     return out
 
+
+
+def naive_resize(image: np.ndarray) -> np.ndarray:
+    """The whole canvas shrunk to 28×28, no cropping or centring: what most apps do."""
+    return resize_longer_side(ink_from_image(image), IMAGE_SIZE)

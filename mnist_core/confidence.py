@@ -1,0 +1,69 @@
+"""When to say "not sure": a rule chosen from measurements, not a guess.
+
+A softmax is confident far too often: on 1,000 simulated drawings and 300 random
+scribbles (bench/drawn_digits.py), the classic dense model gave ≥ 80% to its top
+digit for 57% of the scribbles. What tells them apart is stability: a real digit
+keeps its reading when nudged a little (shifted 2 px, turned 12°, shrunk 15%),
+a scribble does not. The rule: sure when the mean top probability over the
+nudged copies is at least SURE_PROBABILITY and at least SURE_AGREEMENT of the
+copies agree. Measured (dense, 5 epochs): sure on 67% of the drawings, 98.5% of
+those right (92% over all); 16% of scribbles pass instead of 57%.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from scipy import ndimage
+
+SURE_PROBABILITY = 0.7
+SURE_AGREEMENT = 0.8
+ROTATIONS = (-12.0, 12.0)
+SHIFTS = ((0, 2), (0, -2), (2, 0), (-2, 0))
+ZOOM = 0.85
+RULE_TEXT = (
+    f"Sure when the network keeps its answer for the drawing nudged a little (shifted, "
+    f"turned, shrunk): at least {SURE_AGREEMENT:.0%} of the nudged copies agree and "
+    f"their mean top probability is at least {SURE_PROBABILITY:.0%}."
+)
+
+
+def nudged_copies(x: np.ndarray) -> np.ndarray:
+    """The 28×28 input and slightly shifted, rotated and shrunk copies of it (first: x)."""
+    copies = [x]
+    copies += [ndimage.rotate(x, angle, reshape=False, order=1) for angle in ROTATIONS]
+    copies += [ndimage.shift(x, shift, order=0) for shift in SHIFTS]
+    small = ndimage.zoom(x, ZOOM, order=1)
+    pad = (x.shape[0] - small.shape[0]) // 2
+    shrunk = np.zeros_like(x)
+    shrunk[pad : pad + small.shape[0], pad : pad + small.shape[1]] = small
+    copies.append(shrunk)
+    return np.clip(np.array(copies, dtype=np.float32), 0.0, 1.0)
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """The answer to show: the top digit, the runner-up, and whether to trust it."""
+
+    digit: int
+    probability: float
+    runner_up: int
+    agreement: float
+    sure: bool
+
+    @property
+    def message(self) -> str:
+        if self.sure:
+            return f"It's a {self.digit}."
+        return f"Not sure — {self.digit} or {self.runner_up}?"
+
+
+def judge(probabilities: np.ndarray) -> Verdict:
+    """A verdict from the softmax of `nudged_copies(x)`, shape (copies, 10)."""
+    probabilities = np.asarray(probabilities, dtype=float)
+    mean = probabilities.mean(axis=0)
+    digit, runner_up = (int(d) for d in np.argsort(mean)[::-1][:2])
+    agreement = float((probabilities.argmax(axis=1) == digit).mean())
+    sure = mean[digit] >= SURE_PROBABILITY and agreement >= SURE_AGREEMENT
+    return Verdict(digit, float(mean[digit]), runner_up, agreement, bool(sure))
