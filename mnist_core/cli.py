@@ -90,16 +90,17 @@ def train(args: argparse.Namespace) -> int:
 def predict(args: argparse.Namespace) -> int:
     from mnist_core.images import load_image
     from mnist_core.model import load_model
-    from mnist_core.predict import predict_proba
+    from mnist_core.predict import read_digit
     from mnist_core.preprocess import preprocess_canvas
 
     x = preprocess_canvas(load_image(args.image))
     if x is None:
         print(f"No digit found in {args.image}: the image looks empty.", file=sys.stderr)
         return 1
-    probabilities = predict_proba(load_model(args.model), x)
-    digit = int(probabilities.argmax())
-    print(f"Prediction: {digit} ({probabilities[digit]:.1%})")
+    reading = read_digit(load_model(args.model), x)
+    probabilities = reading.probabilities
+    print(f"Prediction: {reading.digit} ({probabilities[reading.digit]:.1%})")
+    print(reading.verdict.message)
     for d, p in enumerate(probabilities):
         print(f"  {d}: {p:.4f}")
     return 0

@@ -71,7 +71,15 @@ class Reading:
         return int(self.probabilities.argmax())
 
 
-def read_digit(predictor: SnapshotPredictor, snapshot: Snapshot, x: np.ndarray) -> Reading:
+def read_digit(model: keras.Model, x: np.ndarray) -> Reading:
     """Softmax and verdict in one model call: the input and its nudged copies as a batch."""
-    probabilities = predictor.predict(snapshot, nudged_copies(x))
-    return Reading(probabilities[0], judge(probabilities))
+    return _reading(predict_proba(model, nudged_copies(x)))
+
+
+def read_digit_at(predictor: SnapshotPredictor, snapshot: Snapshot, x: np.ndarray) -> Reading:
+    """`read_digit` with a run's weights as they were after `snapshot`'s epoch."""
+    return _reading(predictor.predict(snapshot, nudged_copies(x)))
+
+
+def _reading(probabilities_of_copies: np.ndarray) -> Reading:
+    return Reading(probabilities_of_copies[0], judge(probabilities_of_copies))

@@ -23,6 +23,7 @@ MNIST_STROKE_WIDTH = 2.7
 THICKEN_BELOW = 0.8  # strokes under this share of MNIST's width are thickened
 WORK_SIZE = 4 * 20  # the crop's longer side while strokes are measured and mended
 INK_THRESHOLD = 0.2  # ink strength (0–1) that counts as drawn
+FRINGE_THRESHOLD = 0.02  # the faintest anti-aliased edge of a stroke
 MIN_CONTRAST = 0.15  # ink this close to the background is noise, not a digit
 MIN_PIECE_OF_CANVAS = 0.0005  # pieces smaller than this share of the canvas are specks...
 MIN_PIECE_OF_LARGEST = 0.05  # ...and so are pieces this small next to the largest stroke
@@ -72,19 +73,20 @@ def _border(image: np.ndarray) -> np.ndarray:
 
 
 def remove_specks(ink: np.ndarray) -> np.ndarray:
-    """Ink without the small isolated pieces that are noise, not strokes."""
+    """Ink without the small isolated pieces that are noise, not strokes.
+
+    Pieces are traced down to the faintest ink, so each keeps its anti-aliased
+    fringe, but sized by their solid core.
+    """
     # Pixels touching at a corner belong together: thin slanted strokes are diagonal chains.
-    labels, count = ndimage.label(ink > INK_THRESHOLD, structure=np.ones((3, 3)))
+    labels, count = ndimage.label(ink > FRINGE_THRESHOLD, structure=np.ones((3, 3)))
     if count == 0:
         return np.zeros_like(ink)
-    sizes = np.bincount(labels.ravel())[1:]
+    core = (ink > INK_THRESHOLD).ravel()
+    sizes = np.bincount(labels.ravel(), weights=core, minlength=count + 1)[1:]
     min_size = max(MIN_PIECE_OF_CANVAS * ink.size, MIN_PIECE_OF_LARGEST * sizes.max(), 1)
     keep = np.concatenate([[False], sizes >= min_size])
-    if not keep.any():
-        return np.zeros_like(ink)
-    # Keep the anti-aliased fringe around kept strokes, not only their cores.
-    mask = ndimage.binary_dilation(keep[labels], iterations=2)
-    return np.where(mask, ink, 0.0).astype(np.float32)
+    return np.where(keep[labels], ink, 0.0).astype(np.float32)
 
 
 @dataclass(frozen=True)

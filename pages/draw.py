@@ -78,7 +78,7 @@ with input_column:
 
 def prediction_panel(polling: bool) -> None:
     """The model's answer; while a run trains, it follows each new epoch's weights."""
-    from mnist_core.predict import read_digit
+    from mnist_core.predict import read_digit_at
 
     if polling and not ui.is_training():
         st.rerun()  # the run ended: refresh the whole page once
@@ -92,7 +92,7 @@ def prediction_panel(polling: bool) -> None:
     if x is None:
         st.info("Draw a digit on the canvas to see what the network thinks it is.")
     else:
-        reading = read_digit(job.predictor, snapshot, x)
+        reading = read_digit_at(job.predictor, snapshot, x)
         top_columns = st.columns(2)
         top_columns[0].metric("Prediction", reading.digit)
         top_columns[1].metric("Probability", f"{reading.probabilities[reading.digit]:.1%}")
