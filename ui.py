@@ -376,6 +376,8 @@ def my_drawings_summary() -> None:
         mime="application/octet-stream", icon=":material/download:",
         help="x: uint8 images N×28×28 (white on black, like MNIST), y: labels.",
     )
-    if forget_column.button("Forget them", icon=":material/delete:"):
-        st.session_state["my_drawings"] = []
-        st.rerun()
+    forget_column.button("Forget them", icon=":material/delete:", on_click=_forget_drawings)
+
+
+def _forget_drawings() -> None:
+    st.session_state["my_drawings"] = []

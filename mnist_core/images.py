@@ -6,7 +6,7 @@ from io import BytesIO
 from pathlib import Path
 
 import numpy as np
-from PIL import Image, UnidentifiedImageError
+from PIL import Image, ImageOps, UnidentifiedImageError
 
 MAX_PIXELS = 40_000_000  # far above any photo of a digit; Pillow's bomb check stays on too
 MAX_SIDE = 560  # larger pictures are shrunk first: plenty for a 28×28 result, and fast
@@ -33,6 +33,9 @@ def load_image(source: str | Path | bytes, name: str | None = None) -> np.ndarra
             image.draft("RGB", (MAX_SIDE, MAX_SIDE))  # JPEG: decode at a reduced size
             image.load()
             image.thumbnail((MAX_SIDE, MAX_SIDE))
+            image = ImageOps.exif_transpose(image)  # phone photos: upright as taken
+            if image.mode in ("I", "I;16", "I;16B", "I;16L", "F"):
+                image = _to_8_bit(image)
             has_alpha = image.mode in ("RGBA", "LA", "PA") or "transparency" in image.info
             return np.asarray(image.convert("RGBA" if has_alpha else "L"))
     except FileNotFoundError as error:
@@ -43,3 +46,11 @@ def load_image(source: str | Path | bytes, name: str | None = None) -> np.ndarra
         raise ImageError(f"{name} is far too large to be a digit: {error}") from error
     except OSError as error:
         raise ImageError(f"{name} could not be read: {error}") from error
+
+
+def _to_8_bit(image: Image.Image) -> Image.Image:
+    """16-bit greyscale as 8-bit, tones kept (Pillow's own conversion clips at 255)."""
+    values = np.asarray(image, dtype=np.float64)
+    if values.max() > 255:
+        values = values / 257  # 65535 → 255
+    return Image.fromarray(np.clip(values, 0, 255).astype(np.uint8))

@@ -183,5 +183,8 @@ def centre_by_mass(digit: np.ndarray) -> np.ndarray:
 
 
 def naive_resize(image: np.ndarray) -> np.ndarray:
-    """The whole canvas shrunk to 28×28, no cropping or centring: what most apps do."""
-    return resize_longer_side(ink_from_image(image), IMAGE_SIZE)
+    """The whole canvas squeezed to 28×28, no cropping or centring: what most apps do."""
+    resized = Image.fromarray(ink_from_image(image).astype(np.float32)).resize(
+        (IMAGE_SIZE, IMAGE_SIZE), Image.Resampling.LANCZOS
+    )
+    return np.clip(np.asarray(resized), 0.0, 1.0)

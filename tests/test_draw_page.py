@@ -1,0 +1,367 @@
+"""AppTest tests of the Draw page's newer parts: uploading a picture, the verdict, and
+labelling drawings into "My drawings" with its download.
+
+The canvas's JavaScript never runs under AppTest, so drawings are injected through the
+canvas's session-state key (as in test_app.py). Uploads go through AppTest's own
+file_uploader support. One quick training serves every test that needs a model: each
+test opens its own session and attaches to that run by its `?run=` id, as a reload would.
+"""
+
+from __future__ import annotations
+
+import base64
+import io
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+from streamlit.testing.v1 import AppTest
+
+ROOT = Path(__file__).resolve().parents[1]
+TIMEOUT = 120  # the first run imports TensorFlow
+DRAW, UPLOAD = "Draw", "Upload a picture"
+SEVEN = 0  # mnist.x_test[0] is a 7 that every trained model reads right
+
+
+# --- The AppTest helpers of test_app.py ----------------------------------------------------
+
+
+def app_at(page: str) -> AppTest:
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=TIMEOUT)
+    at.switch_page(f"pages/{page}.py")
+    return at.run()
+
+
+def job_of(at: AppTest):
+    """The run this app session follows, from the server-wide registry."""
+    import ui
+
+    return ui.runs().get(at.session_state["run_id"])
+
+
+def wait_for_training(at: AppTest, timeout: float = 120) -> None:
+    """Let the background job finish, then rerun the script as the poller would."""
+    deadline = time.monotonic() + timeout
+    job = job_of(at)
+    while not job.progress().status.is_done:
+        assert time.monotonic() < deadline, "training did not finish in time"
+        time.sleep(0.2)
+    at.run()
+
+
+def canvas_state(image: np.ndarray) -> dict:
+    """What the canvas component reports: its drawing as a PNG data URL."""
+    buffer = io.BytesIO()
+    Image.fromarray(image).save(buffer, format="PNG")
+    url = "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode()
+    return {"drawing": {"raw": {"objects": [{"type": "path"}]}, "data": url}, "backgroundFit": None}
+
+
+def drawn_digit(mnist, index: int) -> np.ndarray:
+    """An MNIST test digit drawn large, off-centre, as black ink on a transparent canvas."""
+    digit = Image.fromarray(mnist.x_test[index]).resize((196, 196), Image.Resampling.BILINEAR)
+    canvas = np.zeros((280, 280, 4), np.uint8)
+    canvas[70:266, 10:206, 3] = np.asarray(digit)
+    return canvas
+
+
+def canvas_key(at: AppTest) -> str:
+    return f"canvas-{at.session_state['canvas_version']}"
+
+
+# --- Helpers for this page ----------------------------------------------------------------
+
+
+def encode(array: np.ndarray, fmt: str, **options) -> bytes:
+    buffer = io.BytesIO()
+    Image.fromarray(array).save(buffer, fmt, **options)
+    return buffer.getvalue()
+
+
+def photo(mnist, index: int, shape=(280, 280), box=(0, 0, 280)) -> bytes:
+    """A JPEG of the test digit as dark ink on grey (200) paper, with a little noise."""
+    top, left, side = box
+    big = np.asarray(Image.fromarray(mnist.x_test[index]).resize((side, side)), np.float64)
+    strength = np.zeros(shape)
+    strength[top : top + side, left : left + side] = big / 255
+    picture = 200 - 160 * strength + np.random.default_rng(index).normal(0, 3, shape)
+    return encode(np.clip(np.round(picture), 0, 255).astype(np.uint8), "JPEG", quality=90)
+
+
+def input_switch(at: AppTest):
+    """The Draw / Upload segmented control at the top of the canvas column."""
+    (switch,) = [s for s in at.segmented_control if s.options == [DRAW, UPLOAD]]
+    return switch
+
+
+def to_upload(at: AppTest) -> AppTest:
+    input_switch(at).set_value(UPLOAD).run()
+    assert not at.exception
+    return at
+
+
+def metrics(at: AppTest) -> dict[str, str]:
+    return {m.label: m.value for m in at.metric}
+
+
+def verdicts(at: AppTest) -> list[str]:
+    """The verdict alert: "It's a 7." (success) or "Not sure — 7 or 1?" (warning)."""
+    sure = [s.value for s in at.success if s.value.startswith("It's a ")]
+    unsure = [w.value for w in at.warning if w.value.startswith("Not sure — ")]
+    return sure + unsure
+
+
+@pytest.fixture(scope="module")
+def run_id(mnist) -> str:
+    """One quick training from the Draw page itself: 5,000 images, 1 epoch."""
+    at = app_at("draw")
+    assert any("No trained model yet" in w.value for w in at.warning)
+    at.select_slider(key="train_size").set_value(5_000).run()
+    next(b for b in at.button if b.label == "Quick train (1 epoch)").click().run()
+    job = job_of(at)
+    assert job.train_config.epochs == 1 and job.train_config.train_size == 5_000
+    wait_for_training(at)
+    assert not at.exception
+    assert job.progress().status.value == "finished", job.progress().error
+    return at.session_state["run_id"]
+
+
+def attached(run_id: str) -> AppTest:
+    """A new session on the Draw page that uses the quick-trained run (a reload with ?run=)."""
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=TIMEOUT)
+    at.query_params["run"] = run_id
+    at.switch_page("pages/draw.py")
+    at.run()
+    assert not at.exception
+    assert at.session_state["run_id"] == run_id
+    return at
+
+
+def draw(at: AppTest, canvas: np.ndarray) -> AppTest:
+    at.session_state[canvas_key(at)] = canvas_state(canvas)
+    return at.run()
+
+
+# --- Upload, without a model --------------------------------------------------------------
+
+
+def test_the_input_switch_offers_drawing_and_uploading():
+    at = app_at("draw")
+    switch = input_switch(at)
+    assert switch.value == DRAW
+    assert not at.file_uploader
+    to_upload(at)
+    assert input_switch(at).value == UPLOAD
+    (uploader,) = at.file_uploader
+    assert set(uploader.allowed_type) >= {".png", ".jpg", ".jpeg"}
+    assert not [b for b in at.button if b.label == "Clear"]  # no canvas controls
+    input_switch(at).set_value(DRAW).run()
+    assert not at.file_uploader
+    assert [b for b in at.button if b.label == "Clear"]
+
+
+def test_an_uploaded_picture_is_shown_and_prepared_without_a_model(mnist):
+    at = to_upload(app_at("draw"))
+    at.file_uploader[0].upload("seven.jpg", photo(mnist, SEVEN), "image/jpeg").run()
+    assert not at.exception
+    assert not at.error
+    captions = [caption for image in at.image for caption in image.captions]
+    assert "seven.jpg" in captions  # the upload itself, under its name
+    assert any("like MNIST" in caption for caption in captions)  # what the model sees
+    subheaders = [s.value for s in at.subheader]
+    assert "Why preparing the drawing matters" in subheaders
+    assert "My drawings" in subheaders
+    assert at.session_state["drawing"] is not None
+    x = at.session_state["drawing"]
+    assert x.shape == (28, 28) and 0.9 < x.max() <= 1.0
+    # No model yet: the page offers a quick training instead of a prediction.
+    assert "Prediction" not in metrics(at)
+    assert [b for b in at.button if b.label == "Quick train (1 epoch)"]
+
+
+@pytest.mark.parametrize(
+    "name, data, words",
+    [
+        ("notes.png", b"these are my notes\n", "notes.png is not an image"),
+        ("empty.png", b"", "empty.png is empty"),
+        ("cut.jpg", None, "cut.jpg could not be read"),
+    ],
+    ids=["text-renamed", "empty", "truncated-jpeg"],
+)
+def test_an_unreadable_upload_shows_an_error_naming_the_file(name, data, words):
+    if data is None:
+        noise = np.random.default_rng(0).integers(0, 256, (200, 200), dtype=np.uint8)
+        data = encode(noise, "JPEG")[:2000]
+    at = to_upload(app_at("draw"))
+    at.file_uploader[0].upload(name, data, "image/png").run()
+    assert not at.exception
+    assert any(words in e.value for e in at.error), [e.value for e in at.error]
+    assert at.session_state["drawing"] is None
+
+
+def test_a_blank_upload_is_nothing_drawn():
+    at = to_upload(app_at("draw"))
+    blank = encode(np.full((200, 300), 230, np.uint8), "PNG")
+    at.file_uploader[0].upload("blank.png", blank, "image/png").run()
+    assert not at.exception and not at.error
+    assert at.session_state["drawing"] is None
+    assert "Why preparing the drawing matters" not in [s.value for s in at.subheader]
+
+
+# --- With the quick-trained model -----------------------------------------------------------
+
+
+def test_an_uploaded_photo_is_read_with_a_verdict(run_id, mnist):
+    at = to_upload(attached(run_id))
+    at.file_uploader[0].upload("seven.jpg", photo(mnist, SEVEN), "image/jpeg").run()
+    assert not at.exception
+    assert metrics(at)["Prediction"] == "7"
+    assert len(verdicts(at)) == 1
+    assert verdicts(at)[0] in ("It's a 7.",) or verdicts(at)[0].startswith("Not sure — 7 or ")
+
+
+def test_a_landscape_photo_upload_is_read(run_id, mnist):
+    at = to_upload(attached(run_id))
+    landscape = photo(mnist, SEVEN, shape=(300, 400), box=(40, 60, 220))
+    at.file_uploader[0].upload("phone.jpg", landscape, "image/jpeg").run()
+    assert not at.exception, at.exception
+    assert metrics(at)["Prediction"] == "7"
+
+
+def test_the_verdict_appears_with_a_prediction(run_id, mnist):
+    at = attached(run_id)
+    assert not verdicts(at)  # nothing drawn, nothing to judge
+    draw(at, drawn_digit(mnist, SEVEN))
+    assert not at.exception
+    assert metrics(at)["Prediction"] == "7"
+    (verdict,) = verdicts(at)
+    assert verdict == "It's a 7." or verdict.startswith("Not sure — 7 or ")
+    assert any("nudged" in c.value for c in at.caption)  # the rule is explained
+
+
+def test_a_scribble_gets_a_verdict_too(run_id):
+    from mnist_core.drawings import draw_scribble
+
+    at = draw(attached(run_id), draw_scribble(np.random.default_rng(4)))
+    assert not at.exception
+    assert "Prediction" in metrics(at)
+    assert len(verdicts(at)) == 1
+
+
+# --- Labelling drawings: "Keep it", the summary, the download, "Forget them" ---------------
+
+
+@pytest.fixture
+def downloads(monkeypatch) -> dict[str, tuple[bytes, str, str | None]]:
+    """The files the app hands to download buttons, by URL (AppTest keeps no media files)."""
+    from streamlit.runtime.media_file_manager import MediaFileManager
+
+    files: dict[str, tuple[bytes, str, str | None]] = {}
+    add = MediaFileManager.add
+
+    def recording_add(self, path_or_data, mimetype, coordinates, file_name=None,
+                      is_for_static_download=False):
+        url = add(self, path_or_data, mimetype, coordinates, file_name, is_for_static_download)
+        if is_for_static_download:
+            files[url] = (path_or_data, mimetype, file_name)
+        return url
+
+    monkeypatch.setattr(MediaFileManager, "add", recording_add)
+    return files
+
+
+@pytest.fixture
+def routed_like_the_server(monkeypatch):
+    """Let button return values reach the script, as they do on the real server.
+
+    AppTest forgets before every run that app.py routes with st.navigation, so each run
+    first executes the page alone; ui.page_config then reroutes it with st.rerun(), and
+    that aborted first run consumes the clicks of buttons read by their return value
+    ("Forget them"; buttons with on_click callbacks are unaffected). On the server the
+    guess is made once and the click arrives (checked in a real browser). Here AppTest's
+    reset is pointed at a stand-in class, so the real guess stays made after the first run.
+    """
+    from streamlit.runtime.pages_manager import PagesManager
+    from streamlit.testing.v1 import app_test
+
+    class KeepTheGuess:
+        uses_pages_directory = None  # what AppTest resets now
+
+        def __new__(cls, *args, **kwargs):
+            return PagesManager(*args, **kwargs)
+
+    monkeypatch.setattr(app_test, "PagesManager", KeepTheGuess)
+
+
+def keep(at: AppTest, label: int) -> AppTest:
+    at.selectbox(key="drawing_label").set_value(label).run()
+    next(b for b in at.button if b.label == "Keep it").click().run()
+    assert not at.exception
+    return at
+
+
+def test_keep_it_labels_a_drawing_and_offers_the_set_for_download(run_id, mnist, downloads):
+    at = attached(run_id)
+    assert any("Label a drawing and keep it" in c.value for c in at.caption)
+    assert not [b for b in at.button if b.label == "Keep it"]  # nothing drawn yet
+
+    draw(at, drawn_digit(mnist, SEVEN))
+    assert metrics(at)["Prediction"] == "7"
+    label = at.selectbox(key="drawing_label")
+    assert label.label == "This drawing is a" and list(label.options) == [str(d) for d in range(10)]
+    keep(at, 7)
+
+    assert len(at.session_state["my_drawings"]) == 1
+    assert any("Kept as a 7" in t.value for t in at.toast)
+    shown = metrics(at)
+    assert shown["My drawings"] == "1"
+    assert shown["Accuracy on my drawings"] == "100%"
+    assert shown["On the MNIST test set"].endswith("%")
+
+    (button,) = at.download_button
+    assert button.label == "Download (.npz)"
+    data, mimetype, file_name = downloads[button.proto.url]
+    assert file_name == "my_drawings.npz" and mimetype == "application/octet-stream"
+    with np.load(io.BytesIO(data), allow_pickle=False) as npz:
+        assert sorted(npz.files) == ["x", "y"]
+        x, y = npz["x"], npz["y"]
+    assert x.shape == (1, 28, 28) and x.dtype == np.uint8
+    assert y.tolist() == [7] and y.dtype == np.uint8
+    kept = at.session_state["my_drawings"][0][0]
+    np.testing.assert_array_equal(x[0], np.round(kept * 255).astype(np.uint8))
+    assert x.max() == 255 and x[0, 0, 0] == 0  # white digit on black, like MNIST
+
+
+def test_a_wrong_label_counts_against_the_model_and_forget_empties_the_set(
+    run_id, mnist, downloads, routed_like_the_server
+):
+    at = attached(run_id)
+    draw(at, drawn_digit(mnist, SEVEN))
+    keep(at, 7)
+    keep(at, 3)  # the same 7 again, mislabelled on purpose
+    shown = metrics(at)
+    assert shown["My drawings"] == "2"
+    assert shown["Accuracy on my drawings"] == "50%"
+    data, _, _ = downloads[at.download_button[0].proto.url]
+    with np.load(io.BytesIO(data)) as npz:
+        assert npz["x"].shape == (2, 28, 28)
+        assert npz["y"].tolist() == [7, 3]
+
+    next(b for b in at.button if b.label == "Forget them").click().run()
+    assert not at.exception
+    assert at.session_state["my_drawings"] == []
+    assert "My drawings" not in metrics(at)
+    assert not at.download_button
+    assert any("Label a drawing and keep it" in c.value for c in at.caption)
+
+
+def test_kept_drawings_survive_clearing_the_canvas(run_id, mnist):
+    at = attached(run_id)
+    draw(at, drawn_digit(mnist, SEVEN))
+    keep(at, 7)
+    next(b for b in at.button if b.label == "Clear").click().run()
+    assert at.session_state["drawing"] is None
+    assert metrics(at)["My drawings"] == "1"
+    assert not [b for b in at.button if b.label == "Keep it"]
