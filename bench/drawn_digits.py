@@ -75,8 +75,11 @@ def main() -> None:
     scribble_inputs = np.array([x for x in map(preprocess_canvas, scribbles) if x is not None])
     print(f"Median preparation time per drawing: {statistics.median(timings) * 1000:.2f} ms")
 
-    rows = []
-    for name in args.models:
+    print(f"\n{args.drawings} simulated drawings, {len(scribble_inputs)} scribbles\n")
+    print("| model | MNIST test | drawings, naive resize | drawings, MNIST-style "
+          "| 'sure' on drawings | 'sure' on scribbles | s/epoch |")
+    print("|---|---|---|---|---|---|---|", flush=True)
+    for name in args.models:  # each row as soon as its model is trained
         config, epochs_arg = MODELS[name]
         epochs = getattr(args, epochs_arg)
         job = TrainingJob(data, config, TrainConfig(epochs=epochs))
@@ -85,21 +88,10 @@ def main() -> None:
         model = job.model
         naive_accuracy = (predict_proba(model, naive).argmax(1) == labels).mean()
         mnist_accuracy = (predict_proba(model, mnist_style).argmax(1) == labels).mean()
-        rows.append((
-            f"{name}, {epochs} epochs", progress.test_accuracy, naive_accuracy, mnist_accuracy,
-            sure_share(model, mnist_style), sure_share(model, scribble_inputs),
-            progress.seconds_per_epoch,
-        ))
-        print(f"{name}: done ({progress.seconds_per_epoch:.0f} s per epoch)", flush=True)
-
-    print(f"\n{args.drawings} simulated drawings, {len(scribble_inputs)} scribbles\n")
-    print("| model | MNIST test | drawings, naive resize | drawings, MNIST-style "
-          "| 'sure' on drawings | 'sure' on scribbles | s/epoch |")
-    print("|---|---|---|---|---|---|---|")
-    for name, test, naive_acc, mnist_acc, sure_d, sure_s, seconds in rows:
-        print(f"| {name} | {test:.2%} | {naive_acc:.1%} | {mnist_acc:.1%} "
-              f"| {sure_d:.0%} | {sure_s:.0%} | {seconds:.0f} |")
-
+        print(f"| {name}, {epochs} epochs | {progress.test_accuracy:.2%} | {naive_accuracy:.1%} "
+              f"| {mnist_accuracy:.1%} | {sure_share(model, mnist_style):.0%} "
+              f"| {sure_share(model, scribble_inputs):.0%} | {progress.seconds_per_epoch:.0f} |",
+              flush=True)
 
 if __name__ == "__main__":
     main()

@@ -21,6 +21,8 @@ from mnist_core.model import build_model
 if TYPE_CHECKING:
     from mnist_core.train import Snapshot
 
+BLANK = np.zeros((IMAGE_SIZE, IMAGE_SIZE), np.float32)
+
 
 def predict_proba(model: keras.Model, x: np.ndarray) -> np.ndarray:
     """Softmax probabilities: shape (10,) for one 28×28 image, (N, 10) for a batch.
@@ -53,6 +55,10 @@ class SnapshotPredictor:
                 self._model.set_weights(list(snapshot.weights))
                 self._epoch = snapshot.epoch
             return predict_proba(self._model, x)
+
+    def warm_up(self, snapshot: Snapshot) -> None:
+        """One prediction on a blank batch of drawing size, so the first real one is fast."""
+        self.predict(snapshot, np.zeros((len(nudged_copies(BLANK)), IMAGE_SIZE, IMAGE_SIZE)))
 
     def evolution(self, snapshots: Sequence[Snapshot], x: np.ndarray) -> np.ndarray:
         """The softmax for `x` after each snapshot's epoch: shape (epochs, 10)."""

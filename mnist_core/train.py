@@ -335,6 +335,9 @@ class _Recorder(keras.callbacks.Callback):
         with self.job._lock:
             self.job._history.append(record)
             self.job._snapshots.append(snapshot)
+        if epoch == 0:
+            # Build and trace the predictor now, not on the first drawing after this epoch.
+            self.job.predictor.warm_up(snapshot)
 
 
 def _maybe_float(value) -> float | None:
