@@ -13,6 +13,7 @@ from dataclasses import dataclass
 import numpy as np
 from PIL import Image
 from scipy import ndimage
+from skimage.morphology import skeletonize
 
 IMAGE_SIZE = 28
 DIGIT_BOX = 20
@@ -134,8 +135,6 @@ def resize_longer_side(image: np.ndarray, size: int) -> np.ndarray:
 
 def stroke_width(ink: np.ndarray) -> float:
     """Typical stroke width in pixels: the ink's area over the length of its centre line."""
-    from skimage.morphology import skeletonize
-
     mask = ink > 0.5
     length = skeletonize(mask).sum()
     return float(mask.sum() / length) if length else 0.0
