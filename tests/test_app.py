@@ -6,61 +6,18 @@ so drawings are injected through the canvas's session-state key.
 
 from __future__ import annotations
 
-import base64
-import io
-import time
-from pathlib import Path
-
-import numpy as np
 import pytest
-from PIL import Image
+from apptest_helpers import (
+    ROOT,
+    TIMEOUT,
+    app_at,
+    canvas_key,
+    canvas_state,
+    drawn_digit,
+    job_of,
+    wait_for_training,
+)
 from streamlit.testing.v1 import AppTest
-
-ROOT = Path(__file__).resolve().parents[1]
-TIMEOUT = 120  # the first run imports TensorFlow
-
-
-def app_at(page: str) -> AppTest:
-    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=TIMEOUT)
-    at.switch_page(f"pages/{page}.py")
-    return at.run()
-
-
-def job_of(at: AppTest):
-    """The run this app session follows, from the server-wide registry."""
-    import ui
-
-    return ui.runs().get(at.session_state["run_id"])
-
-
-def wait_for_training(at: AppTest, timeout: float = 120) -> None:
-    """Let the background job finish, then rerun the script as the poller would."""
-    deadline = time.monotonic() + timeout
-    job = job_of(at)
-    while not job.progress().status.is_done:
-        assert time.monotonic() < deadline, "training did not finish in time"
-        time.sleep(0.2)
-    at.run()
-
-
-def canvas_state(image: np.ndarray) -> dict:
-    """What the canvas component reports: its drawing as a PNG data URL."""
-    buffer = io.BytesIO()
-    Image.fromarray(image).save(buffer, format="PNG")
-    url = "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode()
-    return {"drawing": {"raw": {"objects": [{"type": "path"}]}, "data": url}, "backgroundFit": None}
-
-
-def drawn_digit(mnist, index: int) -> np.ndarray:
-    """An MNIST test digit drawn large, off-centre, as black ink on a transparent canvas."""
-    digit = Image.fromarray(mnist.x_test[index]).resize((196, 196), Image.Resampling.BILINEAR)
-    canvas = np.zeros((280, 280, 4), np.uint8)
-    canvas[70:266, 10:206, 3] = np.asarray(digit)
-    return canvas
-
-
-def canvas_key(at: AppTest) -> str:
-    return f"canvas-{at.session_state['canvas_version']}"
 
 
 @pytest.mark.parametrize(
