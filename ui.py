@@ -335,7 +335,7 @@ def naive_versus_mnist_style(naive, x) -> None:
     if job is not None:
         import numpy as np
 
-        probabilities = job.predictor.predict(job.latest_snapshot(), np.stack([naive, x]))
+        probabilities = job.predictor.softmax(job.latest_snapshot(), np.stack([naive, x]))
         answers = [f"reads **{p.argmax()}** ({p.max():.0%})" for p in probabilities]
     columns = st.columns(4)
     for column, image, title in zip(columns, (naive, x),
@@ -364,7 +364,7 @@ def my_drawings_summary() -> None:
     columns = st.columns(3)
     columns[0].metric("My drawings", len(drawings))
     if job is not None:
-        predicted = job.predictor.predict(job.latest_snapshot(), x).argmax(axis=1)
+        predicted = job.predictor.softmax(job.latest_snapshot(), x).argmax(axis=1)
         columns[1].metric("Accuracy on my drawings", f"{(predicted == y).mean():.0%}")
         accuracy = job.progress().test_accuracy
         columns[2].metric("On the MNIST test set",

@@ -49,7 +49,7 @@ class SnapshotPredictor:
         self._epoch: int | None = None
         self._lock = threading.Lock()
 
-    def predict(self, snapshot: Snapshot, x: np.ndarray) -> np.ndarray:
+    def softmax(self, snapshot: Snapshot, x: np.ndarray) -> np.ndarray:
         with self._lock:
             if snapshot.epoch != self._epoch:
                 self._model.set_weights(list(snapshot.weights))
@@ -58,11 +58,11 @@ class SnapshotPredictor:
 
     def warm_up(self, snapshot: Snapshot) -> None:
         """One prediction on a blank batch of drawing size, so the first real one is fast."""
-        self.predict(snapshot, np.zeros((len(nudged_copies(BLANK)), IMAGE_SIZE, IMAGE_SIZE)))
+        self.softmax(snapshot, np.zeros((len(nudged_copies(BLANK)), IMAGE_SIZE, IMAGE_SIZE)))
 
     def evolution(self, snapshots: Sequence[Snapshot], x: np.ndarray) -> np.ndarray:
         """The softmax for `x` after each snapshot's epoch: shape (epochs, 10)."""
-        return np.array([self.predict(snapshot, x) for snapshot in snapshots])
+        return np.array([self.softmax(snapshot, x) for snapshot in snapshots])
 
 
 @dataclass(frozen=True)
@@ -84,7 +84,7 @@ def read_digit(model: keras.Model, x: np.ndarray) -> Reading:
 
 def read_digit_at(predictor: SnapshotPredictor, snapshot: Snapshot, x: np.ndarray) -> Reading:
     """`read_digit` with a run's weights as they were after `snapshot`'s epoch."""
-    return _reading(predictor.predict(snapshot, nudged_copies(x)))
+    return _reading(predictor.softmax(snapshot, nudged_copies(x)))
 
 
 def _reading(probabilities_of_copies: np.ndarray) -> Reading:

@@ -168,7 +168,7 @@ def test_each_architecture_trains(small_data, name):
     # The run's snapshot gives the same predictions as the trained model itself.
     x = small_data.x_test[:4].astype(np.float32) / 255
     np.testing.assert_allclose(
-        job.predictor.predict(job.latest_snapshot(), x),
+        job.predictor.softmax(job.latest_snapshot(), x),
         keras.ops.convert_to_numpy(job.model(x.reshape(4, 784), training=False)),
         atol=1e-5,
     )

@@ -160,7 +160,7 @@ def test_read_digit_gives_probabilities_and_a_verdict(small_job, mnist):
         assert 0 <= reading.verdict.digit <= 9
         assert reading.verdict.runner_up != reading.verdict.digit
         # The first row of the batch is the input itself: the same as predicting it alone.
-        alone = small_job.predictor.predict(snapshot, x)
+        alone = small_job.predictor.softmax(snapshot, x)
         np.testing.assert_allclose(reading.probabilities, alone, atol=1e-5)
 
 

@@ -260,7 +260,7 @@ def test_predictor_switches_between_snapshots(three_epochs, images):
     }
     assert not np.allclose(expected[first.epoch], expected[last.epoch], atol=1e-4)
     for snapshot in (first, last, first, first, last, first):
-        got = job.predictor.predict(snapshot, images)
+        got = job.predictor.softmax(snapshot, images)
         assert got.shape == (len(images), 10)
         np.testing.assert_allclose(got, expected[snapshot.epoch], rtol=1e-5, atol=1e-6)
     assert job.predictor is job.predictor  # one shared predictor per run
@@ -597,7 +597,7 @@ def test_concurrent_readers_and_predictions_while_training(data, make_registry, 
             status = job.progress().status
             snapshot = job.latest_snapshot()
             if snapshot is not None:
-                p = job.predictor.predict(snapshot, images)
+                p = job.predictor.softmax(snapshot, images)
                 assert p.shape == (len(images), 10) and np.isfinite(p).all()
                 np.testing.assert_allclose(p.sum(axis=1), 1.0, atol=1e-5)
                 predictions[0] += 1
