@@ -1,9 +1,9 @@
 """Streamlit pieces shared by the pages: the cached dataset, the sidebar, the user's training.
 
-Per-user state lives in `st.session_state`: the current `TrainingJob` ("job") and
-the last job that produced a usable model ("trained_job"). Heavy, shared objects
-(the dataset) live in `st.cache_resource`. TensorFlow is imported only by the
-functions that need it, so pages without a model render before it loads.
+Per-user state lives in `st.session_state`: the id of the run this session follows
+("run_id") and of the run it draws with ("model_run_id"). Heavy, shared objects — the
+dataset and the server's run registry — live in `st.cache_resource`. TensorFlow is
+imported only by the functions that need it, so pages without a model render first.
 """
 
 from __future__ import annotations
