@@ -15,6 +15,7 @@ import traceback
 import keras
 import numpy as np
 import pytest
+from job_helpers import TIMEOUT, wait_until
 
 from mnist_core.config import ModelConfig, TrainConfig
 from mnist_core.data import MnistData
@@ -28,7 +29,6 @@ from mnist_core.registry import (
 )
 from mnist_core.train import JobProgress, JobStatus, TrainingJob
 
-TIMEOUT = 120  # seconds; far above what any job here needs
 SMALL = ModelConfig(hidden_units=(32,))  # fast to trace and to train; the machinery is the same
 
 
@@ -96,19 +96,11 @@ def tiny_job(data, timeline: Timeline | None = None, model=SMALL, **train) -> Tr
     )
 
 
-def _wait_until(job: TrainingJob, condition, timeout: float = TIMEOUT) -> JobProgress:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        progress = job.progress()
-        if condition(progress):
-            return progress
-        time.sleep(0.005)
-    pytest.fail(f"timed out waiting; last progress: {job.progress()}")
 
 
 def _wait_done(*jobs: TrainingJob, timeout: float = TIMEOUT) -> None:
     for job in jobs:
-        _wait_until(job, lambda p: p.status.is_done, timeout)
+        wait_until(job, lambda p: p.status.is_done, timeout)
         job.join(timeout)
 
 
@@ -138,7 +130,7 @@ def stopped_mid_epoch(data):
         data, SMALL, TrainConfig(epochs=1, batch_size=8, train_size=3000, validation_split=0.1)
     )
     job.start()
-    _wait_until(job, lambda p: p.batch >= 5 or p.status.is_done)
+    wait_until(job, lambda p: p.batch >= 5 or p.status.is_done)
     job.stop()
     at_stop = job.progress().batch
     job.join(timeout=TIMEOUT)
@@ -634,7 +626,7 @@ def test_shutdown_stops_the_running_and_drops_the_queued(data, make_registry):
     queued = tiny_job(data, queued_timeline)
     registry.submit(long, "a")
     registry.submit(queued, "b")
-    _wait_until(long, lambda p: p.batch >= 1 or p.status.is_done)
+    wait_until(long, lambda p: p.batch >= 1 or p.status.is_done)
 
     started = time.perf_counter()
     registry.shutdown(timeout=30)

@@ -9,23 +9,11 @@ import time
 import keras
 import numpy as np
 import pytest
+from job_helpers import TIMEOUT, wait_until
 
 from mnist_core.config import ModelConfig, TrainConfig
 from mnist_core.data import MnistData
 from mnist_core.train import JobProgress, JobStatus, TrainingJob
-
-TIMEOUT = 120  # seconds; far above what any job here needs, so a hang fails instead of blocking
-
-
-def _wait_until(job: TrainingJob, condition, timeout: float = TIMEOUT) -> JobProgress:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        progress = job.progress()
-        if condition(progress):
-            return progress
-        time.sleep(0.005)
-    pytest.fail(f"timed out waiting; last progress: {job.progress()}")
-
 
 # --- TrainConfig ----------------------------------------------------------------------
 
@@ -168,7 +156,7 @@ def test_stop_ends_a_long_job_quickly(mnist):
     """Stop lands after the current batch, not at the end of the epoch or the job."""
     job = TrainingJob(mnist, train_config=TrainConfig(epochs=3, batch_size=16, train_size=20_000))
     job.start()
-    _wait_until(job, lambda p: p.batch > 0 or p.status.is_done)
+    wait_until(job, lambda p: p.batch > 0 or p.status.is_done)
     job.stop()
     stopped_at = time.perf_counter()
     job.join(timeout=TIMEOUT)
