@@ -23,6 +23,7 @@ from mnist_core.config import ModelConfig, TrainConfig
 from mnist_core.data import MnistData, prepare
 from mnist_core.model import build_model
 from mnist_core.predict import SnapshotPredictor
+from mnist_core.priority import yield_cpu_to_users
 
 DIVERGED_MESSAGE = (
     "The loss became NaN or infinite, so training was stopped: the learning rate is "
@@ -157,6 +158,7 @@ class TrainingJob:
         self._started_at: float | None = None
         self._ended_at: float | None = None
         self._predictor: SnapshotPredictor | None = None
+        self._in_background = False  # started with start(): yields the CPU to users
 
     @property
     def predictor(self) -> SnapshotPredictor:
@@ -173,10 +175,12 @@ class TrainingJob:
         while its thread starts up.
         """
         began = self._begin()
+        self._in_background = True
 
         def target() -> None:
             try:
                 if began:
+                    yield_cpu_to_users()
                     self._train()
             finally:
                 if on_done is not None:
@@ -305,6 +309,8 @@ class _Recorder(keras.callbacks.Callback):
         with self.job._lock:
             self.job._batch = batch + 1
             self.job._batch_history.append(record)
+        if batch == 0 and self.job._in_background:
+            yield_cpu_to_users()  # TensorFlow may have started new workers
         if not math.isfinite(loss):
             self.diverged = True
             self.model.stop_training = True
