@@ -89,17 +89,22 @@ def evolution_figure(epochs: Sequence[int], probabilities: np.ndarray) -> go.Fig
     return _compact(fig, 340)
 
 
-def softmax_figure(probabilities: np.ndarray) -> go.Figure:
-    """The ten softmax outputs as bars, the most probable digit highlighted."""
-    probabilities = np.asarray(probabilities, dtype=float)
-    top = int(probabilities.argmax())
+def softmax_figure(probabilities: np.ndarray | None) -> go.Figure:
+    """The ten softmax outputs as bars, the most probable digit highlighted.
+
+    With no probabilities (nothing drawn yet) the axes are drawn empty, so the
+    chart is in place, and the browser ready to draw it, before the first stroke.
+    """
+    empty = probabilities is None
+    probabilities = np.zeros(10) if empty else np.asarray(probabilities, dtype=float)
+    top = None if empty else int(probabilities.argmax())
     colours = [TOP_BAR_COLOUR if digit == top else BAR_COLOUR for digit in range(10)]
     fig = go.Figure(
         go.Bar(
             x=[str(digit) for digit in range(10)],
             y=probabilities,
             marker_color=colours,
-            text=[f"{p:.0%}" for p in probabilities],
+            text=None if empty else [f"{p:.0%}" for p in probabilities],
             textposition="outside",
             hovertemplate="digit %{x}: %{y:.2%}<extra></extra>",
         )

@@ -30,50 +30,15 @@ def keep_drawing(x: np.ndarray) -> None:
     st.toast(f"Kept as a {st.session_state['drawing_label']}.")
 
 
+def quick_train() -> None:
+    """One epoch of the sidebar's setup; the whole app reruns, so the sidebar shows it too."""
+    ui.start_training(model_config, replace(train_config, epochs=1))
+    st.session_state["rerun_app"] = True
+
+
 st.title("Draw a digit")
 st.markdown("Draw one digit, 0–9, with the mouse. The prediction updates each time you "
             "lift it. Or upload a photo or scan of a handwritten digit.")
-
-canvas_column, input_column, prediction_column = st.columns([1.15, 0.75, 1.6], gap="medium")
-with canvas_column:
-    source = st.segmented_control("Input", [DRAW, UPLOAD], default=DRAW,
-                                  label_visibility="collapsed") or DRAW
-    image = None
-    if source == DRAW:
-        st.space("small")  # room for the canvas's floating toolbar
-        canvas = st_canvas(
-            stroke_width=st.session_state.get("pen_width", 18),
-            stroke_color="#000000",
-            width=CANVAS_SIZE,
-            height=CANVAS_SIZE,
-            drawing_mode="freedraw",
-            update_streamlit=True,
-            return_image_data=True,
-            key=f"canvas-{st.session_state['canvas_version']}",
-        )
-        image = canvas.image_data
-        st.button("Clear", on_click=clear_canvas, icon=":material/ink_eraser:")
-        st.slider("Pen width", 6, 40, 18, key="pen_width")
-    else:
-        upload = st.file_uploader("A picture of one handwritten digit", type=["png", "jpg", "jpeg"])
-        if upload is not None:
-            try:
-                image = load_image(upload.getvalue(), name=upload.name)
-                st.image(image, caption=upload.name, width=CANVAS_SIZE)
-            except ImageError as error:
-                st.error(str(error))
-
-steps = None if image is None else preprocess_steps(image)
-x = None if steps is None else steps.centred
-st.session_state["drawing"] = x
-
-with input_column:
-    st.markdown("**What the model sees**")
-    if x is None:
-        st.caption("The 28×28 input appears here once you draw.")
-    else:
-        st.image(enlarge(x, 6), clamp=True,
-                 caption="Cropped, fitted to 20×20 and centred by mass in 28×28, like MNIST.")
 
 
 def prediction_panel(polling: bool) -> None:
@@ -91,6 +56,7 @@ def prediction_panel(polling: bool) -> None:
     snapshot = job.latest_snapshot()
     if x is None:
         st.info("Draw a digit on the canvas to see what the network thinks it is.")
+        st.plotly_chart(softmax_figure(None), width="stretch")
     else:
         reading = read_digit_at(job.predictor, snapshot, x)
         top_columns = st.columns(2)
@@ -114,24 +80,73 @@ def prediction_panel(polling: bool) -> None:
                         width="stretch")
 
 
-with prediction_column:
-    if ui.model_job() is None and not ui.is_training():
-        st.warning("**No trained model yet.** Train one on the Train page, or train "
-                   "the network in the sidebar for one quick epoch right here (a few seconds).")
-        st.button("Quick train (1 epoch)", type="primary", on_click=ui.start_training,
-                  args=(model_config, replace(train_config, epochs=1)))
-    else:
-        polling = ui.is_training()
-        st.fragment(run_every=1.0 if polling else None)(prediction_panel)(polling)
+@st.fragment
+def drawing_area() -> None:
+    """Everything that follows the drawing: a stroke reruns only this, not the whole app."""
+    if st.session_state.pop("rerun_app", False):
+        st.rerun()
+    canvas_column, input_column, prediction_column = st.columns([1.15, 0.75, 1.6], gap="medium")
+    with canvas_column:
+        source = st.segmented_control("Input", [DRAW, UPLOAD], default=DRAW,
+                                      label_visibility="collapsed") or DRAW
+        image = None
+        if source == DRAW:
+            st.space("small")  # room for the canvas's floating toolbar
+            canvas = st_canvas(
+                stroke_width=st.session_state.get("pen_width", 18),
+                stroke_color="#000000",
+                width=CANVAS_SIZE,
+                height=CANVAS_SIZE,
+                drawing_mode="freedraw",
+                update_streamlit=True,
+                return_image_data=True,
+                key=f"canvas-{st.session_state['canvas_version']}",
+            )
+            image = canvas.image_data
+            st.button("Clear", on_click=clear_canvas, icon=":material/ink_eraser:")
+            st.slider("Pen width", 6, 40, 18, key="pen_width")
+        else:
+            upload = st.file_uploader("A picture of one handwritten digit",
+                                      type=["png", "jpg", "jpeg"])
+            if upload is not None:
+                try:
+                    image = load_image(upload.getvalue(), name=upload.name)
+                    st.image(image, caption=upload.name, width=CANVAS_SIZE)
+                except ImageError as error:
+                    st.error(str(error))
 
-if steps is not None:
-    st.subheader("Why preparing the drawing matters")
-    ui.preparation_steps(steps)
-    ui.naive_versus_mnist_style(naive_resize(image), x)
+    steps = None if image is None else preprocess_steps(image)
+    x = None if steps is None else steps.centred
+    st.session_state["drawing"] = x
 
-    st.subheader("My drawings")
-    label_column, keep_column, _ = st.columns([1, 1, 3], vertical_alignment="bottom")
-    label_column.selectbox("This drawing is a", range(10), key="drawing_label")
-    keep_column.button("Keep it", on_click=keep_drawing, args=(x,),
-                       icon=":material/bookmark_add:")
-ui.my_drawings_summary()
+    with prediction_column:  # before the input column: the answer is sent first
+        if ui.model_job() is None and not ui.is_training():
+            st.warning("**No trained model yet.** Train one on the Train page, or train "
+                       "the network in the sidebar for one quick epoch right here (a few seconds).")
+            st.button("Quick train (1 epoch)", type="primary", on_click=quick_train)
+        else:
+            polling = ui.is_training()
+            st.fragment(run_every=1.0 if polling else None)(prediction_panel)(polling)
+
+    with input_column:
+        st.markdown("**What the model sees**")
+        if x is None:
+            st.caption("The 28×28 input appears here once you draw.")
+        else:
+            st.image(enlarge(x, 6), clamp=True,
+                     caption="Cropped, fitted to 20×20 and centred by mass in 28×28, like MNIST.")
+
+    if steps is not None:
+        st.subheader("Why preparing the drawing matters")
+        ui.preparation_steps(steps)
+        ui.naive_versus_mnist_style(naive_resize(image), x)
+
+        st.subheader("My drawings")
+        label_column, keep_column, _ = st.columns([1, 1, 3], vertical_alignment="bottom")
+        label_column.selectbox("This drawing is a", range(10), key="drawing_label")
+        keep_column.button("Keep it", on_click=keep_drawing, args=(x,),
+                           icon=":material/bookmark_add:")
+    ui.my_drawings_summary()
+
+
+drawing_area()

@@ -117,3 +117,12 @@ def test_vector_strip_is_one_row_of_784():
     z = np.asarray(heatmap.z)
     assert z.shape == (1, 784)
     np.testing.assert_allclose(z[0], vector)
+
+
+def test_softmax_figure_without_a_drawing_has_ten_empty_bars():
+    """Before the first stroke: the axes in place, every bar at zero, none highlighted."""
+    (bar,) = softmax_figure(None).data
+    assert list(bar.x) == [str(d) for d in range(10)]
+    assert list(bar.y) == [0.0] * 10
+    assert len(set(bar.marker.color)) == 1
+    assert bar.text is None

@@ -341,8 +341,8 @@ def softmax_chart(page: Page) -> Locator:
     return page.locator(".js-plotly-plot").filter(has_text=SOFTMAX_CHART)
 
 
-def softmax_argmax(page: Page) -> int:
-    """The digit with the tallest bar in the softmax chart.
+def softmax_heights(page: Page) -> list[float]:
+    """The ten bar heights of the softmax chart.
 
     The bar heights arrive base64-encoded (numpy); Plotly's decoded copy is `_fullData`.
     """
@@ -355,6 +355,12 @@ def softmax_argmax(page: Page) -> int:
         SOFTMAX_CHART,
     )
     assert heights and len(heights) == 10, f"softmax chart bars: {heights}"
+    return heights
+
+
+def softmax_argmax(page: Page) -> int:
+    """The digit with the tallest bar in the softmax chart."""
+    heights = softmax_heights(page)
     return max(range(10), key=heights.__getitem__)
 
 
@@ -516,7 +522,8 @@ def test_draw_recognises_digits_large_and_off_centre(shared_page, app_url, artif
 
     clear_canvas(page)  # asserts the prompt is back and no prediction is left
     expect(page.get_by_text("The 28×28 input appears here once you draw.")).to_be_visible()
-    expect(softmax_chart(page)).to_have_count(0)
+    expect(softmax_chart(page)).to_have_count(1)  # in place for the next drawing, empty
+    assert softmax_heights(page) == [0] * 10
     expect(exceptions(page)).to_have_count(0)
 
 
