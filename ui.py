@@ -22,7 +22,8 @@ UNIT_CHOICES = (16, 32, 64, 128, 256, 512, 1024, 2048)
 TRAIN_SIZES = (1_000, 5_000, 10_000, 30_000)
 ALL_IMAGES = "all"
 ARCHITECTURE_NAMES = {"dense": "Dense (classic)", "cnn": "Convolutional (CNN)"}
-POLL_SECONDS = 0.5
+POLL_SECONDS = 1.0
+CHART_POLL_SECONDS = 3.0
 ROUTED = "routed_by_app"
 
 
@@ -214,22 +215,26 @@ def stop_training() -> None:
         st.toast("Stopping after the current batch…")
 
 
-def training_monitor(show_charts: bool = True) -> None:
-    """Progress of this session's run, refreshed every half second while it is active."""
+def training_monitor() -> None:
+    """Progress of this session's run, with charts, refreshed while the run is active.
+
+    The progress bar and figures refresh every half second; the charts, which cost
+    the browser far more to redraw, every two seconds.
+    """
     job = current_job()
     if job is None:
         return
     polling = is_active(job)
-    st.fragment(run_every=POLL_SECONDS if polling else None)(_monitor)(job, show_charts, polling)
+    st.fragment(run_every=POLL_SECONDS if polling else None)(_progress)(job, polling)
+    st.fragment(run_every=CHART_POLL_SECONDS if polling else None)(_charts)(job)
 
 
-def _monitor(job, show_charts: bool, polling: bool) -> None:
-    from mnist_core.figures import history_figure
+def _progress(job, polling: bool) -> None:
     from mnist_core.train import JobStatus
 
     progress = job.progress()
     if polling and progress.status.is_done:
-        st.rerun()  # the whole app: the sidebar and the Draw page see the outcome
+        st.rerun()  # the whole app: the sidebar, charts and the Draw page see the outcome
     if progress.status == JobStatus.QUEUED:
         position = runs().queue_position(job.run_id)
         st.info(f"Waiting for a free training slot: number {position} in the queue "
@@ -239,17 +244,25 @@ def _monitor(job, show_charts: bool, polling: bool) -> None:
     if progress.status == JobStatus.RUNNING:
         progress_bar(progress)
     _metrics(progress)
-    if show_charts:
-        loss_column, accuracy_column = st.columns(2)
-        for column, metric in ((loss_column, "loss"), (accuracy_column, "accuracy")):
-            column.plotly_chart(
-                history_figure(progress.history, metric, progress.epochs,
-                               progress.batch_history, progress.batches_per_epoch),
-                width="stretch",
-            )
-        if progress.history:
-            st.dataframe(progress.history_rows(), hide_index=True, width="stretch")
     _outcome(progress)
+
+
+def _charts(job) -> None:
+    from mnist_core.figures import history_figure
+    from mnist_core.train import JobStatus
+
+    progress = job.progress()
+    if progress.status == JobStatus.QUEUED:
+        return
+    loss_column, accuracy_column = st.columns(2)
+    for column, metric in ((loss_column, "loss"), (accuracy_column, "accuracy")):
+        column.plotly_chart(
+            history_figure(progress.history, metric, progress.epochs,
+                           progress.batch_history, progress.batches_per_epoch),
+            width="stretch",
+        )
+    if progress.history:
+        st.dataframe(progress.history_rows(), hide_index=True, width="stretch")
 
 
 def progress_bar(progress) -> None:
