@@ -7,6 +7,8 @@ session, as two people's browsers are.
 
 from __future__ import annotations
 
+import re
+import statistics
 import time
 
 from playwright.sync_api import expect
@@ -30,11 +32,14 @@ from .test_browser import (
     start_training,
 )
 
-# The target is 1 s from mouse-up to the prediction. Measured here on 2 cores while the
-# other user's training keeps both busy: 0.6–2 s for most drawings, and up to ~9 s for
-# the first drawing of a tab. This bound only catches a page that stops responding;
-# the gap to the target is stated in the project's notes.
-MAX_PREDICTION_SECONDS = 15.0
+# Both users' browsers run on the server's own two cores here, next to the training:
+# the trainer's tab redraws its progress and charts while the drawer's tab draws. In
+# that setting the median is about 0.6 s and single strokes now and then take up to
+# ~2.5 s (an epoch ends, the trainer's charts redraw). So the 1 s target is asserted on
+# the median of several drawings, and each single one must stay within a few seconds.
+TARGET_SECONDS = 1.0
+WORST_CASE_SECONDS = 4.0
+DRAWINGS = [("1", (120, 40, 200)), ("7", (40, 40, 200))] * 3
 
 
 def seconds_to_prediction(page, strokes) -> float:
@@ -59,20 +64,24 @@ def test_one_trains_while_the_other_draws(browser, app_url, artifacts):
 
         # The trainer starts a longer run on the full training set.
         open_app(trainer, app_url, "train", "Train the network")
-        set_number_input(trainer, "Epochs", 3)
+        set_number_input(trainer, "Epochs", 10)
         start_training(trainer)
         trainer_run = trainer.url.split("run=")[1]
         assert trainer_run != drawer_run
+        expect(progress_bar(trainer)).to_contain_text(re.compile(r"batch [1-9]"),
+                                                      timeout=TRAINING_TIMEOUT_MS)
 
         latencies = []
-        for digit, strokes in (("1", one(120, 40, 200)), ("7", seven(40, 40, 200))):
+        for digit, (x, y, size) in DRAWINGS:
             expect(progress_bar(trainer)).to_be_visible()  # still training meanwhile
+            strokes = (one if digit == "1" else seven)(x, y, size)
             latencies.append(seconds_to_prediction(drawer, strokes))
             assert metric_value(drawer, "Prediction") == digit
             clear_canvas(drawer)
             expect(drawer.get_by_text(DRAW_PROMPT)).to_be_visible()
         print(f"prediction latency while another user trains: {latencies}")
-        assert max(latencies) <= MAX_PREDICTION_SECONDS, latencies
+        assert statistics.median(latencies) <= TARGET_SECONDS, latencies
+        assert max(latencies) <= WORST_CASE_SECONDS, latencies
 
         # Neither sees the other's run.
         sidebar = drawer.get_by_test_id("stSidebar")
@@ -83,6 +92,11 @@ def test_one_trains_while_the_other_draws(browser, app_url, artifacts):
         expect(drawer.get_by_text(trainer_run)).to_have_count(0)
         expect(trainer.get_by_text(drawer_run)).to_have_count(0)
         expect(canvas(trainer)).to_have_count(0)
+
+        # The trainer's Stop ends the run; it is kept as stopped.
+        trainer.get_by_role("button", name="Stop", exact=True).click()
+        expect(trainer.get_by_text("Training stopped after")).to_be_visible(
+            timeout=TRAINING_TIMEOUT_MS)
     finally:
         close_page(trainer)
         close_page(drawer)
