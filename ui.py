@@ -187,6 +187,31 @@ def model_job():
     return runs().get(model_run_id) if model_run_id else None
 
 
+@st.cache_resource(max_entries=8, show_spinner=False)
+def _model_at(run_id: str, epoch: int):
+    """A network with a run's weights after `epoch`, built once and shared read-only."""
+    from mnist_core.model import build_model
+
+    job = runs().get(run_id)
+    snapshot = next(s for s in job.snapshots() if s.epoch == epoch)
+    model = build_model(job.model_config)
+    model.set_weights(list(snapshot.weights))
+    return model
+
+
+def snapshot_model():
+    """(model, epoch, job): a network with this session's latest snapshot, or None.
+
+    For views that need the network itself (gradients, layer outputs, weights),
+    not only its softmax. Never modify the model: other sessions may share it.
+    """
+    job = model_job()
+    if job is None:
+        return None
+    epoch = job.latest_snapshot().epoch
+    return _model_at(job.run_id, epoch), epoch, job
+
+
 def is_active(job) -> bool:
     return job is not None and not job.progress().status.is_done
 
