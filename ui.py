@@ -15,12 +15,22 @@ from streamlit.runtime.scriptrunner import script_runner
 
 from mnist_core.config import ACTIVATIONS, ARCHITECTURES, OPTIMIZERS, ModelConfig, TrainConfig
 from mnist_core.data import MnistData, load_mnist
+from mnist_core.setup import (
+    ALL_IMAGES,
+    BATCH_SIZES,
+    DEFAULTS,
+    LEARNING_RATES,
+    MAX_CNN_DROPOUT,
+    MAX_DROPOUT,
+    MAX_HIDDEN_LAYERS,
+    MAX_VALIDATION_SPLIT,
+    SLIDER_STEP,
+    TRAIN_SIZES,
+    UNIT_CHOICES,
+    link_parameters,
+    setup_from_link,
+)
 
-BATCH_SIZES = (16, 32, 64, 128, 256, 512, 1024)
-LEARNING_RATES = (0.0001, 0.0003, 0.001, 0.003, 0.01, 0.03, 0.1, 0.3, 1.0)
-UNIT_CHOICES = (16, 32, 64, 128, 256, 512, 1024, 2048)
-TRAIN_SIZES = (1_000, 5_000, 10_000, 30_000)
-ALL_IMAGES = "all"
 ARCHITECTURE_NAMES = {"dense": "Dense (classic)", "cnn": "Convolutional (CNN)"}
 POLL_SECONDS = 1.0
 CHART_POLL_SECONDS = 3.0
@@ -73,20 +83,27 @@ def mark_routed() -> None:
 
 
 def sidebar_config(data: MnistData) -> tuple[ModelConfig, TrainConfig]:
-    """The hyperparameter widgets; their values configure the next training."""
+    """The hyperparameter widgets; their values configure the next training.
+
+    Their values live in the page's link too, so a link reproduces the setup.
+    """
+    _settings_from_link()
     with st.sidebar.expander("Training", expanded=True):
-        epochs = st.number_input("Epochs", min_value=1, max_value=50, value=5, key="epochs")
+        epochs = st.number_input("Epochs", min_value=1, max_value=50, key="epochs")
         batch_size = st.select_slider(
-            "Batch size", options=BATCH_SIZES, value=128, key="batch_size",
+            "Batch size", options=BATCH_SIZES, key="batch_size",
             help="Images per gradient step. Smaller batches: more steps per epoch.",
         )
         validation_split = st.slider(
-            "Validation split", 0.0, 0.3, 0.1, step=0.05, key="validation_split",
+            "Validation split", 0.0, MAX_VALIDATION_SPLIT, step=SLIDER_STEP,
+            key="validation_split",
             help="Share of the training images held out to check for over-fitting.",
         )
         sizes = [size for size in TRAIN_SIZES if size < len(data.x_train)] + [ALL_IMAGES]
+        if st.session_state["train_size"] not in sizes:
+            st.session_state["train_size"] = ALL_IMAGES
         train_size = st.select_slider(
-            "Training images", options=sizes, value=ALL_IMAGES, key="train_size",
+            "Training images", options=sizes, key="train_size",
             format_func=lambda size: f"all {len(data.x_train):,}" if size == ALL_IMAGES
             else f"{size:,}",
             help="Train on the first N images for a quick experiment.",
@@ -99,18 +116,19 @@ def sidebar_config(data: MnistData) -> tuple[ModelConfig, TrainConfig]:
         )
         if architecture == "dense":
             hidden_layers = st.number_input(
-                "Hidden layers", min_value=0, max_value=4, value=1, key="hidden_layers"
+                "Hidden layers", min_value=0, max_value=MAX_HIDDEN_LAYERS, key="hidden_layers"
             )
             units = st.select_slider(
-                "Units per hidden layer", options=UNIT_CHOICES, value=512, key="units",
+                "Units per hidden layer", options=UNIT_CHOICES, key="units",
                 disabled=hidden_layers == 0,
             )
-            dropout = st.slider("Dropout", 0.0, 0.5, 0.0, step=0.05, key="dropout")
+            dropout = st.slider("Dropout", 0.0, MAX_DROPOUT, step=SLIDER_STEP, key="dropout")
         else:
             st.caption("Two blocks of 3×3 convolutions (32 and 64 filters) with 2×2 "
                        "max-pooling, then dropout and the softmax layer.")
             hidden_layers, units = 0, 0
-            dropout = st.slider("Dropout", 0.0, 0.7, 0.5, step=0.05, key="cnn_dropout")
+            dropout = st.slider("Dropout", 0.0, MAX_CNN_DROPOUT, step=SLIDER_STEP,
+                                key="cnn_dropout")
         activation = st.selectbox("Activation", ACTIVATIONS, key="activation")
         augment = st.checkbox(
             "Data augmentation", key="augment",
@@ -119,9 +137,10 @@ def sidebar_config(data: MnistData) -> tuple[ModelConfig, TrainConfig]:
         )
         optimizer = st.selectbox("Optimizer", OPTIMIZERS, key="optimizer")
         learning_rate = st.select_slider(
-            "Learning rate", options=LEARNING_RATES, value=0.001, key="learning_rate",
+            "Learning rate", options=LEARNING_RATES, key="learning_rate",
             format_func=lambda rate: f"{rate:g}",
         )
+    _settings_to_link()
     model_config = ModelConfig(
         architecture=architecture, hidden_units=(units,) * hidden_layers,
         activation=activation, dropout=dropout, augment=augment,
@@ -132,6 +151,33 @@ def sidebar_config(data: MnistData) -> tuple[ModelConfig, TrainConfig]:
         train_size=None if train_size == ALL_IMAGES else train_size,
     )
     return model_config, train_config
+
+
+def _settings_from_link() -> None:
+    """Start each setting at its default, or, once per session, at the link's value.
+
+    A value the link gets wrong is clamped or ignored, and the user is told so.
+    """
+    if not st.session_state.get("setup_from_link_done"):
+        st.session_state["setup_from_link_done"] = True
+        values, messages = setup_from_link(st.query_params.to_dict())
+        st.session_state.update(values)
+        for message in messages:
+            st.toast(f"From the link: {message}", icon=":material/warning:")
+    for key, value in DEFAULTS.items():
+        st.session_state.setdefault(key, value)  # a widget not shown last run lost its value
+
+
+def _settings_to_link() -> None:
+    """Keep the address bar's setup equal to the sidebar's (defaults left out)."""
+    wanted = link_parameters({key: st.session_state[key] for key in DEFAULTS
+                              if key in st.session_state})
+    for key in DEFAULTS:
+        if key in st.query_params and key not in wanted:
+            del st.query_params[key]
+    for key, text in wanted.items():
+        if st.query_params.get(key) != text:
+            st.query_params[key] = text
 
 
 @st.cache_resource
