@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import base64
+import io
 from typing import TYPE_CHECKING, Iterable, Sequence
 
 import numpy as np
-import plotly.express as px
 import plotly.graph_objects as go
+from PIL import Image
 
 if TYPE_CHECKING:  # keeps TensorFlow out of pages that only draw figures
     from mnist_core.train import BatchRecord, EpochRecord
@@ -16,6 +18,8 @@ VALIDATION_COLOUR = "#ff7f0e"
 BAR_COLOUR = "#9db4cc"
 TOP_BAR_COLOUR = "#d62728"
 BOTTOM_LEGEND = dict(orientation="h", x=0, y=-0.25, yanchor="top")
+GAP = 2  # transparent pixels between two images of a grid
+TITLE_BAND = 9  # transparent pixels above each image of a grid, for its title
 MAX_BATCH_POINTS = 600  # per chart: enough for a smooth line, light to send every poll
 METRIC_TITLES = {"loss": "Loss (categorical cross-entropy)", "accuracy": "Accuracy"}
 
@@ -117,37 +121,78 @@ def softmax_figure(probabilities: np.ndarray | None) -> go.Figure:
     return _compact(fig, 320)
 
 
+def tile_images(images: np.ndarray, columns: int) -> np.ndarray:
+    """Images N×28×28 (uint8) as one grey-and-alpha mosaic, row by row.
+
+    Each image sits under a transparent band for its title, with transparent gaps
+    between images: the page's own background shows through.
+    """
+    rows = -(-len(images) // columns)
+    height, width = images.shape[1:]
+    mosaic = np.zeros((rows * (TITLE_BAND + height + GAP), columns * (width + GAP), 2), np.uint8)
+    for position, image in enumerate(images):
+        top, left = tile_origin(position, columns, height, width)
+        mosaic[top:top + height, left:left + width] = np.stack(
+            [image, np.full_like(image, 255)], axis=-1)
+    return mosaic
+
+
+def tile_origin(position: int, columns: int, height: int = 28, width: int = 28) -> tuple[int, int]:
+    """Top-left pixel of the image at `position` in the mosaic of `tile_images`."""
+    row, column = divmod(position, columns)
+    return row * (TITLE_BAND + height + GAP) + TITLE_BAND, column * (width + GAP)
+
+
+def image_grid_figure(images: np.ndarray, titles: list[str],
+                      columns: int = 12) -> go.Figure:
+    """Images in a grid with a title over each, as one PNG in one image trace.
+
+    A subplot per image costs plotly about 20 ms each (a second for 48); one mosaic
+    costs about 10 ms whatever the count. Images are uint8 (0–255) or floats in [0, 1].
+    """
+    images = np.asarray(images)
+    if images.dtype != np.uint8:
+        images = np.round(np.clip(images, 0.0, 1.0) * 255).astype(np.uint8)
+    buffer = io.BytesIO()
+    Image.fromarray(tile_images(images, columns)).save(buffer, format="PNG")
+    source = "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode()
+    height, width = images.shape[1:]
+    annotations = []
+    for position, title in enumerate(titles):
+        top, left = tile_origin(position, columns, height, width)
+        annotations.append(dict(
+            x=left + (width - 1) / 2, y=top - TITLE_BAND / 2, text=title,
+            showarrow=False, font=dict(size=11),
+        ))
+    fig = go.Figure(go.Image(source=source, hoverinfo="skip"))
+    rows = -(-len(images) // columns)
+    fig.update_layout(annotations=annotations, height=110 * rows + 20,
+                      margin=dict(l=0, r=0, t=5, b=5))
+    fig.update_xaxes(visible=False)
+    fig.update_yaxes(visible=False)
+    return fig
+
+
 def digit_grid_figure(images: np.ndarray, labels: Iterable[int], columns: int = 8) -> go.Figure:
     """Sample digits in a grid, each titled with its label."""
-    fig = px.imshow(
-        np.asarray(images), facet_col=0, facet_col_wrap=columns,
-        binary_string=True, facet_col_spacing=0.01, facet_row_spacing=0.06,
-    )
-    labels = list(labels)
-    # Facet titles come as "facet_col=i"; show the label instead.
-    for annotation in fig.layout.annotations:
-        index = int(annotation.text.split("=")[1])
-        annotation.text = f"label {labels[index]}"
-    fig.update_xaxes(showticklabels=False)
-    fig.update_yaxes(showticklabels=False)
-    rows = -(-len(labels) // columns)
-    return _compact(fig, 110 * rows + 30)
+    return image_grid_figure(images, [f"label {label}" for label in labels], columns)
 
 
 def image_figure(image: np.ndarray, title: str, zmax: float = 1.0) -> go.Figure:
     """One greyscale image with a pixel-value colour bar."""
-    fig = px.imshow(image, color_continuous_scale="gray", zmin=0, zmax=zmax, title=title)
-    fig.update_xaxes(showticklabels=False)
-    fig.update_yaxes(showticklabels=False)
+    fig = go.Figure(go.Heatmap(z=np.asarray(image), colorscale="gray", zmin=0, zmax=zmax,
+                               hovertemplate="row %{y}, column %{x}: %{z}<extra></extra>"))
+    fig.update_layout(title=title)
+    fig.update_xaxes(showticklabels=False, constrain="domain")
+    fig.update_yaxes(showticklabels=False, autorange="reversed", scaleanchor="x")
     return _compact(fig, 280)
 
 
 def vector_strip_figure(vector: np.ndarray, title: str) -> go.Figure:
     """A flat pixel vector as one long strip: what the Dense layer receives."""
-    fig = px.imshow(
-        np.asarray(vector).reshape(1, -1), color_continuous_scale="gray",
-        aspect="auto", title=title,
-    )
+    fig = go.Figure(go.Heatmap(z=np.asarray(vector).reshape(1, -1), colorscale="gray",
+                               hovertemplate="pixel %{x}: %{z}<extra></extra>"))
+    fig.update_layout(title=title)
     fig.update_yaxes(showticklabels=False)
     fig.update_xaxes(title="pixel index (row × 28 + column)")
     return _compact(fig, 170)

@@ -10,9 +10,11 @@ import pytest
 from PIL import Image
 
 from mnist_core.figures import (
+    TITLE_BAND,
     digit_grid_figure,
     history_figure,
     softmax_figure,
+    tile_origin,
     vector_strip_figure,
 )
 from mnist_core.train import EpochRecord
@@ -85,28 +87,26 @@ def _decode(source: str) -> np.ndarray:
 
 
 def test_digit_grid_titles_each_digit_with_its_own_label(mnist):
-    """Each panel's title is the label of the image shown in that panel, not its neighbour's."""
+    """Each title sits over the image it names: the mosaic's tile under it is that image."""
     images, labels = mnist.x_test[:10], [int(y) for y in mnist.y_test[:10]]
     fig = digit_grid_figure(images, labels, columns=4)
+    (trace,) = fig.data
+    mosaic = _decode(trace.source)
     annotations = list(fig.layout.annotations)
-    assert len(fig.data) == len(annotations) == 10
+    assert [a.text for a in annotations] == [f"label {label}" for label in labels]
+    for position, annotation in enumerate(annotations):
+        top, left = tile_origin(position, 4)
+        np.testing.assert_array_equal(mosaic[top:top + 28, left:left + 28], images[position])
+        assert left <= annotation.x <= left + 28 and top - TITLE_BAND <= annotation.y <= top
 
-    for trace in fig.data:
-        shown = _decode(trace.source)
-        index = int(
-            np.argmin([np.abs(shown.astype(int) - img.astype(int)).sum() for img in images])
-        )
-        x_name = "xaxis" + trace.xaxis[1:]
-        y_name = "yaxis" + trace.yaxis[1:]
-        x_domain = fig.layout[x_name].domain
-        y_domain = fig.layout[y_name].domain
-        # The title sits centred above its panel.
-        title = next(
-            a
-            for a in annotations
-            if a.x == pytest.approx(sum(x_domain) / 2) and a.y == pytest.approx(y_domain[1])
-        )
-        assert title.text == f"label {labels[index]}"
+
+def test_digit_grid_takes_float_images_in_0_1():
+    """The user's drawings are floats in [0, 1]: shown at full contrast, not as black."""
+    images = np.zeros((2, 28, 28), np.float32)
+    images[1, 10:18, 10:18] = 1.0
+    mosaic = _decode(digit_grid_figure(images, [0, 1], columns=2).data[0].source)
+    top, left = tile_origin(1, 2)
+    assert mosaic[top + 10:top + 18, left + 10:left + 18].min() == 255
 
 
 def test_vector_strip_is_one_row_of_784():
