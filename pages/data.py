@@ -22,16 +22,6 @@ def summary(set_name: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     return explore.class_counts(y), explore.mean_images(x, y), explore.pixel_histogram(x)
 
 
-@st.cache_resource(max_entries=256, show_spinner=False)
-def preparation_figures(set_name: str, index: int):
-    """Plotly Express takes ~0.4 s for these three: once per image and server.
-
-    Shared read-only between sessions (st.plotly_chart only reads a figure).
-    """
-    x, y = explore.images_and_labels(ui.mnist(), set_name)
-    return explore.preparation_figures(x[index], int(y[index]), index)
-
-
 def look_inside(test_index: int) -> None:
     """Hand the image to the Inside page, which reads "inspect_index"."""
     st.session_state["inspect_index"] = test_index
@@ -49,7 +39,7 @@ def one_image(set_name: str) -> None:
     )
     label = int(y[index])
     label_column.metric("Label", label)
-    pixels, flattened, scaled = preparation_figures(set_name, index)
+    pixels, flattened, scaled = explore.preparation_figures(x[index], label, index)
     left, right = st.columns([1, 2])
     with left:
         st.plotly_chart(pixels, width="stretch")
