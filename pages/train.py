@@ -3,6 +3,7 @@
 import streamlit as st
 
 import ui
+from mnist_core.codegen import STYLES, keras_code
 from mnist_core.model import build_model, summary_rows
 
 model_config, train_config = ui.page_config()
@@ -33,6 +34,13 @@ st.caption(
     f"metric **accuracy**. Training: {train_config.epochs} epoch(s), batch size "
     f"{train_config.batch_size}, {train_config.validation_split:.0%} held out for validation."
 )
+
+with st.expander("Show the code: this setup in plain Keras", icon=":material/code:"):
+    st.caption("The same data preparation, network, compile, fit and evaluate as a script "
+               "you can copy and run on its own, in each of the three ways Keras builds "
+               "a model.")
+    for tab, style in zip(st.tabs(list(STYLES)), STYLES):
+        tab.code(keras_code(model_config, train_config, style), language="python")
 
 st.subheader("Training")
 job = ui.current_job()

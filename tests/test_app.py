@@ -155,3 +155,16 @@ def test_an_unknown_run_id_in_the_url_is_dropped_with_a_message():
     assert "run_id" not in at.session_state
     assert "run" not in at.query_params
     assert any("AAAAAAAA" in t.value for t in at.toast)
+
+
+def test_train_shows_the_setup_as_keras_code_in_three_styles():
+    """The code follows the sidebar: another optimizer changes all three scripts."""
+    at = app_at("train")
+    assert not at.exception
+    assert len(at.code) == 3
+    assert all("RMSprop(learning_rate=0.001)" in block.value for block in at.code)
+    assert "keras.Sequential(" in at.code[0].value
+    assert "keras.Model(inputs=" in at.code[1].value
+    assert "class MnistModel(keras.Model)" in at.code[2].value
+    at.selectbox(key="optimizer").set_value("adam").run()
+    assert all("Adam(learning_rate=0.001)" in block.value for block in at.code)
