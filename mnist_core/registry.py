@@ -3,7 +3,9 @@
 Trainings compete for the same CPU cores, so at most `max_concurrent` run at
 once (default: one per two cores, or `MNIST_MAX_TRAININGS`); later runs wait in
 first-come order. Runs outlive the browser session that started them: a reload
-or a share link finds them again by id.
+or a share link finds them again by id. With a `RunStore`, they also outlive the
+server: each run is saved as it trains, and runs a killed server left unfinished
+are marked "interrupted" when the registry is created.
 """
 
 from __future__ import annotations
@@ -12,8 +14,14 @@ import os
 import re
 import threading
 from collections import deque
+from typing import TYPE_CHECKING
 
+from mnist_core.data import MnistData
+from mnist_core.model import ModelFileError, build_model
 from mnist_core.train import JobStatus, TrainingJob
+
+if TYPE_CHECKING:
+    from mnist_core.store import RunStore
 
 MAX_TRAININGS_ENV = "MNIST_MAX_TRAININGS"
 RUN_ID_PATTERN = re.compile(r"[A-Za-z0-9_-]{8}")
@@ -36,10 +44,16 @@ def is_valid_run_id(run_id: object) -> bool:
 class RunRegistry:
     """All runs of this server; thread-safe."""
 
-    def __init__(self, max_concurrent: int | None = None) -> None:
+    def __init__(self, max_concurrent: int | None = None, store: RunStore | None = None) -> None:
+        """`store`: where submitted runs are saved (unless a job brings its own); None: nowhere."""
         if max_concurrent is not None and max_concurrent < 1:
             raise ValueError(f"max_concurrent must be at least 1, got {max_concurrent}.")
         self.max_concurrent = max_concurrent or default_max_concurrent()
+        self.store = store
+        if store is not None:
+            store.mark_interrupted()
+        # Runs a previous server left unfinished, found when the store was opened or now.
+        self.interrupted: list[str] = list(store.interrupted) if store is not None else []
         self._lock = threading.Lock()
         self._runs: dict[str, TrainingJob] = {}
         self._owners: dict[str, str] = {}
@@ -48,17 +62,49 @@ class RunRegistry:
 
     def submit(self, job: TrainingJob, owner: str) -> None:
         """Register the run and start it now, or queue it behind the others."""
+        if job.store is None:
+            job.store = self.store
         with self._lock:
             self._runs[job.run_id] = job
             self._owners[job.run_id] = owner
             self._queue.append(job)
             self._start_queued()
+        if job.progress().status == JobStatus.QUEUED:
+            job.save()  # waiting: on disk as queued (a started run saves itself, in its thread)
 
     def get(self, run_id: str) -> TrainingJob | None:
         if not is_valid_run_id(run_id):
             return None
         with self._lock:
             return self._runs.get(run_id)
+
+    def restore(self, run_id: str, data: MnistData) -> TrainingJob | None:
+        """A run saved by an earlier server, back in the registry; None if there is none.
+
+        Its id is its share key, as for a live run: whoever has the link may view it.
+        """
+        job = self.get(run_id)
+        if job is not None or self.store is None or not self.store.exists(run_id):
+            return job
+        from mnist_core.store import StoreError
+
+        try:
+            stored = self.store.load(run_id)
+            model = self.store.load_model(run_id) if stored.history else build_model(
+                stored.model_config)
+        except (StoreError, ModelFileError):
+            return None
+        job = TrainingJob.restored(data, stored, model)
+        with self._lock:
+            return self._runs.setdefault(run_id, job)
+
+    def forget(self, run_id: str) -> None:
+        """Drop a finished run from memory (after its files were deleted)."""
+        with self._lock:
+            job = self._runs.get(run_id)
+            if job is not None and job.progress().status.is_done:
+                del self._runs[run_id]
+                self._owners.pop(run_id, None)
 
     def runs_of(self, owner: str) -> list[TrainingJob]:
         """The owner's runs, newest first."""

@@ -14,7 +14,7 @@ import secrets
 import threading
 import time
 from dataclasses import asdict, dataclass
-from typing import Callable, Sequence
+from typing import TYPE_CHECKING, Callable, Sequence
 
 import keras
 import numpy as np
@@ -24,6 +24,9 @@ from mnist_core.data import MnistData, prepare
 from mnist_core.model import build_model
 from mnist_core.predict import SnapshotPredictor
 from mnist_core.priority import yield_cpu_to_users
+
+if TYPE_CHECKING:
+    from mnist_core.store import RunStore, StoredRun
 
 DIVERGED_MESSAGE = (
     "The loss became NaN or infinite, so training was stopped: the learning rate is "
@@ -37,10 +40,14 @@ class JobStatus(str, enum.Enum):
     STOPPED = "stopped"
     FINISHED = "finished"
     FAILED = "failed"
+    # Only for saved runs: the process training it ended (killed, restarted) mid-run.
+    INTERRUPTED = "interrupted"
 
     @property
     def is_done(self) -> bool:
-        return self in (JobStatus.STOPPED, JobStatus.FINISHED, JobStatus.FAILED)
+        return self in (
+            JobStatus.STOPPED, JobStatus.FINISHED, JobStatus.FAILED, JobStatus.INTERRUPTED
+        )
 
 
 @dataclass(frozen=True)
@@ -90,6 +97,7 @@ class JobProgress:
     error: str | None = None
     elapsed_seconds: float = 0.0
     batches_per_second: float = 0.0
+    save_error: str | None = None  # the latest failure to save the run to disk, if any
 
     @property
     def batches_done(self) -> int:
@@ -123,8 +131,14 @@ class JobProgress:
 
 
 def new_run_id() -> str:
-    """A short, unguessable id: it is also the share link's only key."""
-    return secrets.token_urlsafe(6)
+    """A short, unguessable id: it is also the share link's only key and a directory name.
+
+    Never starting with '-', so it is never taken for an option on a command line.
+    """
+    while True:
+        run_id = secrets.token_urlsafe(6)
+        if not run_id.startswith("-"):
+            return run_id
 
 
 class TrainingJob:
@@ -136,7 +150,9 @@ class TrainingJob:
         model_config: ModelConfig = ModelConfig(),
         train_config: TrainConfig = TrainConfig(),
         callbacks: Sequence[keras.callbacks.Callback] = (),
+        store: RunStore | None = None,
     ) -> None:
+        """`store`: where the run is saved as it goes (see mnist_core.store); None: nowhere."""
         self.run_id = new_run_id()
         self.created_at = time.time()
         self.data = data
@@ -159,6 +175,29 @@ class TrainingJob:
         self._ended_at: float | None = None
         self._predictor: SnapshotPredictor | None = None
         self._in_background = False  # started with start(): yields the CPU to users
+        self.store = store
+        self._save_error: str | None = None
+
+    @classmethod
+    def restored(cls, data: MnistData, stored: StoredRun, model: keras.Model) -> TrainingJob:
+        """A saved run brought back after a restart: done, its saved weights its one snapshot.
+
+        Views, drawing and evaluation then work on it as on a run of this server.
+        """
+        job = cls(data, stored.model_config, stored.train_config)
+        progress = stored.progress()
+        weights = model.get_weights()
+        job.model.set_weights(weights)
+        job.run_id, job.created_at = stored.run_id, stored.created or job.created_at
+        job._status, job._error = progress.status, progress.error
+        job._epoch = len(progress.history)
+        job._history = list(progress.history)
+        if progress.test_accuracy is not None:
+            job._test = (progress.test_loss, progress.test_accuracy)
+        job._started_at, job._ended_at = 0.0, progress.elapsed_seconds
+        if progress.history:
+            job._snapshots = [Snapshot(len(progress.history), tuple(weights))]
+        return job
 
     @property
     def predictor(self) -> SnapshotPredictor:
@@ -181,6 +220,7 @@ class TrainingJob:
             try:
                 if began:
                     yield_cpu_to_users()
+                    self.save()
                     self._train()
             finally:
                 if on_done is not None:
@@ -193,9 +233,12 @@ class TrainingJob:
         """End after the current batch (or never start, if queued); weights and history stay."""
         self._stop_requested.set()
         with self._lock:
-            if self._status == JobStatus.QUEUED:
+            cancelled = self._status == JobStatus.QUEUED
+            if cancelled:
                 self._status = JobStatus.STOPPED
                 self._ended_at = time.perf_counter()
+        if cancelled:
+            self.save()
 
     @property
     def stop_requested(self) -> bool:
@@ -224,6 +267,7 @@ class TrainingJob:
                 error=self._error,
                 elapsed_seconds=elapsed,
                 batches_per_second=batches_done / elapsed if elapsed > 0 else 0.0,
+                save_error=self._save_error,
             )
 
     def snapshots(self) -> tuple[Snapshot, ...]:
@@ -238,7 +282,25 @@ class TrainingJob:
     def run(self) -> None:
         """Train in this thread; never raises (failures end up in `progress()`)."""
         if self._begin():
+            self.save()
             self._train()
+
+    def save(self, epoch_end: bool = False) -> None:
+        """Save the run's state to its store, if it has one; never raises.
+
+        A failure to save does not stop the training: it is kept in
+        `progress().save_error` for the UI to show, and cleared by the next save that works.
+        """
+        if self.store is None:
+            return
+        try:
+            self.store.save_progress(self, epoch_end=epoch_end)
+        except Exception as error:
+            message = f"The run could not be saved: {type(error).__name__}: {error}"
+        else:
+            message = None
+        with self._lock:
+            self._save_error = message
 
     def _begin(self) -> bool:
         """QUEUED → RUNNING; False if the run was cancelled or has started already."""
@@ -279,6 +341,7 @@ class TrainingJob:
         with self._lock:
             self._status, self._error, self._test = status, error, test
             self._ended_at = time.perf_counter()
+        self.save()  # the final model, status and test metrics
 
 
 class _Recorder(keras.callbacks.Callback):
@@ -344,6 +407,8 @@ class _Recorder(keras.callbacks.Callback):
         if epoch == 0:
             # Build and trace the predictor now, not on the first drawing after this epoch.
             self.job.predictor.warm_up(snapshot)
+        # In this thread, between epochs: the model holds exactly the snapshot's weights.
+        self.job.save(epoch_end=True)
 
 
 def _maybe_float(value) -> float | None:

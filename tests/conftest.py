@@ -16,6 +16,20 @@ if "MNIST_DATA" not in os.environ and SHARED_MNIST.is_file():
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _isolated_runs_dir(tmp_path_factory):
+    """Runs saved during tests (the CLI's `train`, the app) go to a temporary directory,
+    never to runs/ or to a runs directory named in the caller's environment."""
+    previous = os.environ.get("MNIST_RUNS_DIR")
+    path = tmp_path_factory.mktemp("runs")
+    os.environ["MNIST_RUNS_DIR"] = str(path)
+    yield path
+    if previous is None:
+        os.environ.pop("MNIST_RUNS_DIR", None)
+    else:
+        os.environ["MNIST_RUNS_DIR"] = previous
+
+
 @pytest.fixture(scope="session")
 def mnist():
     from mnist_core.data import load_mnist

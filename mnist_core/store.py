@@ -1,0 +1,846 @@
+"""Runs that last: every training saved on disk, progressively and atomically.
+
+Layout, one directory per run under the runs directory (`MNIST_RUNS_DIR`, else
+`runs/` in the project root)::
+
+    runs/<run_id>/
+        run.json      status, name, times, test metrics, data source, library versions
+        config.json   {"model": ModelConfig, "train": TrainConfig}
+        history.json  one object per completed epoch (EpochRecord's fields)
+        history.csv   the same as a table
+        model.keras   the model as of the latest saved epoch (the final one once done)
+        weights.npz   only while a run trains with epochs too short to afford a full
+                      model save each time: the latest epoch's weights (see below)
+
+Everything is written to a temporary file in the same directory, flushed, fsynced
+and then renamed over the old one (`os.replace`), so a crash or a kill leaves each
+file either as it was or complete, never half-written.
+
+Saving happens in the training thread at the end of each epoch. A full `.keras`
+save of the default model costs about 0.1 s, ~1–3% of one of its epochs; with tiny
+epochs (a few hundred images) it would dominate, so after the first epoch the full
+model is saved only while its last measured cost is at most `MODEL_SAVE_BUDGET`
+of the epoch's time. Otherwise the epoch's weight snapshot goes to `weights.npz`
+(~10 ms), and the model is saved in full when the run ends (finished, stopped or
+failed). Loading takes whichever of the two is newer.
+
+A run whose saved status is still "queued" or "running" but whose process is
+gone (the server was killed or restarted) is marked "interrupted" when a store is
+opened: its completed epochs and saved model stay as they were.
+
+Run ids come from users (links, the command line): anything but the 8-character
+ids that `registry.is_valid_run_id` accepts, and any path that would resolve
+outside the runs directory (symbolic links included), is refused with
+`InvalidRunId`. Nothing here imports Streamlit, and Keras only when a model is
+saved or loaded, so listing runs stays fast.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import math
+import os
+import platform
+import shutil
+import socket
+import sys
+import tempfile
+import threading
+import time
+from dataclasses import dataclass, field
+from importlib import metadata
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Callable, Iterator
+
+from mnist_core.config import ModelConfig, TrainConfig
+
+if TYPE_CHECKING:
+    import keras
+
+    from mnist_core.train import JobProgress, TrainingJob
+
+RUNS_DIR_ENV = "MNIST_RUNS_DIR"
+PROJECT_ROOT = Path(__file__).resolve().parents[1]
+FORMAT_VERSION = 1
+MODEL_FILE, WEIGHTS_FILE = "model.keras", "weights.npz"
+RUN_FILE, CONFIG_FILE = "run.json", "config.json"
+HISTORY_JSON, HISTORY_CSV = "history.json", "history.csv"
+EXPORT_FILES = (MODEL_FILE, CONFIG_FILE, HISTORY_CSV)
+HISTORY_FIELDS = (
+    "epoch", "loss", "accuracy", "val_loss", "val_accuracy", "seconds", "samples_per_second",
+)
+ACTIVE_STATUSES = ("queued", "running")
+INTERRUPTED = "interrupted"
+MODEL_SAVE_BUDGET = 0.03  # largest share of an epoch's time a full model save may take
+MAX_NAME_LENGTH = 100
+TEMP_PREFIX = ".tmp-"
+
+
+class StoreError(ValueError):
+    """A run could not be read or written; the message says which and why."""
+
+
+class InvalidRunId(StoreError):
+    """Not a run id this store accepts, or one whose path would leave the runs directory."""
+
+
+class RunNotFound(StoreError):
+    """No saved run has this id."""
+
+
+class RunActive(StoreError):
+    """The run is still queued or training, so it cannot be deleted."""
+
+
+def default_runs_dir() -> Path:
+    """`MNIST_RUNS_DIR` if set, else `runs/` in the project root (beside app.py)."""
+    value = os.environ.get(RUNS_DIR_ENV)
+    return Path(value).expanduser() if value else PROJECT_ROOT / "runs"
+
+
+# --- Atomic writes ---------------------------------------------------------------------
+
+
+def atomic_write(path: Path, write: Callable[[io.BufferedWriter], None], suffix: str = "") -> None:
+    """Write `path` through `write(file)` so that it is either the old file or the whole new one.
+
+    The data goes to a temporary file in the same directory (same filesystem, so the
+    final rename is atomic), is flushed and fsynced, then renamed over `path`; the
+    directory is fsynced too, so the rename itself survives a power cut. On any
+    error the temporary file is removed and `path` is left untouched.
+    """
+    path = Path(path)
+    fd, temp_name = tempfile.mkstemp(prefix=TEMP_PREFIX, suffix=suffix, dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as file:
+            write(file)
+            file.flush()
+            os.fsync(file.fileno())
+        os.replace(temp_name, path)
+    except BaseException:
+        _remove_quietly(Path(temp_name))
+        raise
+    _fsync_dir(path.parent)
+
+
+def atomic_write_bytes(path: Path, data: bytes) -> None:
+    atomic_write(path, lambda file: file.write(data))
+
+
+def atomic_write_text(path: Path, text: str) -> None:
+    atomic_write_bytes(path, text.encode("utf-8"))
+
+
+def atomic_write_json(path: Path, value: Any) -> None:
+    # allow_nan=False: a NaN would make the file unreadable for strict JSON readers.
+    atomic_write_text(path, json.dumps(value, indent=2, allow_nan=False) + "\n")
+
+
+def atomic_save_model(model: keras.Model, path: Path) -> None:
+    """`model.save(path)` through a temporary `.keras` file, fsynced, then renamed into place."""
+    path = Path(path)
+    fd, temp_name = tempfile.mkstemp(prefix=TEMP_PREFIX, suffix=".keras", dir=path.parent)
+    os.close(fd)
+    try:
+        model.save(temp_name)
+        _fsync_file(Path(temp_name))
+        os.replace(temp_name, path)
+    except BaseException:
+        _remove_quietly(Path(temp_name))
+        raise
+    _fsync_dir(path.parent)
+
+
+def _fsync_file(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def _fsync_dir(path: Path) -> None:
+    try:
+        fd = os.open(path, os.O_RDONLY)
+    except OSError:  # e.g. Windows: directories cannot be opened
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
+
+
+def _remove_quietly(path: Path) -> None:
+    try:
+        path.unlink()
+    except FileNotFoundError:
+        pass
+
+
+# --- Which process owns a run ------------------------------------------------------------
+
+# Runs of this process that are still queued or training: resolved run directories.
+_LIVE: set[Path] = set()
+_LIVE_LOCK = threading.Lock()
+
+
+def _process_start_time(pid: int) -> str | None:
+    """The process' start time in clock ticks since boot (Linux), to tell a reused pid apart."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return None
+    # The command name (field 2) may contain spaces and parentheses: split after the last ')'.
+    fields = stat[stat.rfind(")") + 2:].split()
+    return fields[19] if len(fields) > 19 else None
+
+
+def _boot_id() -> str | None:
+    try:
+        return Path("/proc/sys/kernel/random/boot_id").read_text().strip()
+    except OSError:
+        return None
+
+
+def _this_process() -> dict:
+    pid = os.getpid()
+    return {
+        "pid": pid,
+        "host": socket.gethostname(),
+        "boot_id": _boot_id(),
+        "started": _process_start_time(pid),
+    }
+
+
+def _process_alive(owner: Any) -> bool:
+    """Is the process that saved a run (run.json's "process") still running on this machine?
+
+    The current process is never "alive" here: its own live runs are known exactly
+    (`_LIVE`). A run saved on another host, or before a reboot, is not alive.
+    """
+    if not isinstance(owner, dict) or not isinstance(owner.get("pid"), int):
+        return False
+    pid = owner["pid"]
+    if pid == os.getpid() or owner.get("host") != socket.gethostname():
+        return False
+    if owner.get("boot_id") is not None and owner.get("boot_id") != _boot_id():
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        pass  # it exists, under another user
+    except OSError:
+        return False
+    started = _process_start_time(pid)
+    return owner.get("started") is None or started is None or started == owner["started"]
+
+
+# --- What is read back -------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class RunSummary:
+    """One line of the runs table."""
+
+    run_id: str
+    name: str | None
+    status: str
+    created: float | None
+    architecture: str | None
+    hyperparameters: dict = field(default_factory=dict)
+    epochs: int | None = None  # planned
+    epochs_completed: int = 0
+    train_accuracy: float | None = None  # of the last completed epoch
+    val_accuracy: float | None = None
+    test_accuracy: float | None = None
+    seconds_per_epoch: float | None = None
+    problem: str | None = None  # why the run could not be read, when it could not
+
+    def as_row(self) -> dict:
+        """A flat dict for a table (st.dataframe, CSV)."""
+        return {
+            "id": self.run_id,
+            "name": self.name or "",
+            "created": _format_time(self.created),
+            "status": self.status,
+            "model": self.architecture or "",
+            **self.hyperparameters,
+            "epochs": f"{self.epochs_completed}/{self.epochs}" if self.epochs else "",
+            "train accuracy": self.train_accuracy,
+            "val accuracy": self.val_accuracy,
+            "test accuracy": self.test_accuracy,
+            "s/epoch": self.seconds_per_epoch,
+        }
+
+
+@dataclass(frozen=True)
+class StoredRun:
+    """A saved run: its metadata, configuration and per-epoch history."""
+
+    run_id: str
+    path: Path
+    meta: dict  # run.json as saved
+    model_config: ModelConfig
+    train_config: TrainConfig
+    history: tuple[dict, ...]  # history.json: EpochRecord fields per epoch
+
+    @property
+    def status(self) -> str:
+        return self.meta.get("status", "unknown")
+
+    @property
+    def name(self) -> str | None:
+        return self.meta.get("name")
+
+    @property
+    def created(self) -> float | None:
+        return self.meta.get("created")
+
+    @property
+    def test_loss(self) -> float | None:
+        return self.meta.get("test_loss")
+
+    @property
+    def test_accuracy(self) -> float | None:
+        return self.meta.get("test_accuracy")
+
+    @property
+    def error(self) -> str | None:
+        return self.meta.get("error")
+
+    @property
+    def seconds_per_epoch(self) -> float | None:
+        seconds = [row["seconds"] for row in self.history if row.get("seconds") is not None]
+        return sum(seconds) / len(seconds) if seconds else None
+
+    def summary(self) -> RunSummary:
+        """The run's line in the runs table."""
+        return _summary(self)
+
+    def epoch_records(self) -> tuple:
+        """The history as `train.EpochRecord`s (imports Keras through mnist_core.train)."""
+        from mnist_core.train import EpochRecord
+
+        return tuple(EpochRecord(**{key: row.get(key) for key in HISTORY_FIELDS})
+                     for row in self.history)
+
+    def progress(self) -> JobProgress:
+        """The run as a finished `JobProgress`, so the live run's views can show it too."""
+        from mnist_core.train import JobProgress, JobStatus
+
+        try:
+            status = JobStatus(self.status)
+        except ValueError:
+            status = JobStatus.FAILED
+        return JobProgress(
+            status=status,
+            epochs=self.train_config.epochs,
+            epoch=len(self.history),
+            history=self.epoch_records(),
+            test_loss=self.test_loss,
+            test_accuracy=self.test_accuracy,
+            error=self.error,
+            elapsed_seconds=self.meta.get("elapsed_seconds") or 0.0,
+        )
+
+
+# --- The store ---------------------------------------------------------------------------
+
+
+@dataclass
+class _SaveState:
+    """What has been saved of one run by this process."""
+
+    config_written: bool = False
+    model_epoch: int = 0  # the epoch model.keras holds
+    weights_epoch: int = 0  # the epoch weights.npz holds (0: none)
+    model_save_seconds: float | None = None  # the last full save's measured cost
+    save_seconds: float = 0.0  # all saving of this run, in total
+
+
+class RunStore:
+    """The runs directory: save runs as they train, list, load, rename, delete, export them.
+
+    Thread-safe: training threads save while the UI lists and renames. Opening a
+    store marks runs left "running" or "queued" by a dead process as "interrupted"
+    (`recover=False` to only read).
+    """
+
+    def __init__(self, root: str | os.PathLike | None = None, *, recover: bool = True) -> None:
+        root = Path(root) if root is not None else default_runs_dir()
+        root.mkdir(parents=True, exist_ok=True)
+        self.root = root.resolve()
+        self._lock = threading.Lock()  # guards _run_locks and _states
+        self._run_locks: dict[str, threading.RLock] = {}
+        self._states: dict[str, _SaveState] = {}
+        self.interrupted: list[str] = []  # every run this store has marked interrupted
+        if recover:
+            self.mark_interrupted()
+
+    def __repr__(self) -> str:
+        return f"RunStore({str(self.root)!r})"
+
+    # Paths -----------------------------------------------------------------------------
+
+    def run_dir(self, run_id: object) -> Path:
+        """The directory of a run id, refusing anything that is not safely inside the root."""
+        from mnist_core.registry import is_valid_run_id
+
+        if not is_valid_run_id(run_id):
+            raise InvalidRunId(
+                f"{_shorten(run_id)} is not a run id: a run id is 8 letters, digits, '-' or '_'."
+            )
+        path = self.root / run_id
+        if path.is_symlink():
+            raise InvalidRunId(f"Run {run_id} is a symbolic link; refusing to follow it.")
+        if path.resolve().parent != self.root:
+            raise InvalidRunId(f"Run {run_id} would be outside the runs directory {self.root}.")
+        return path
+
+    def _existing_run_dir(self, run_id: object) -> Path:
+        path = self.run_dir(run_id)
+        if not path.is_dir():
+            raise RunNotFound(f"No saved run {run_id} in {self.root}.")
+        if not (path / RUN_FILE).exists():
+            raise StoreError(f"{path} has no {RUN_FILE}: the run was cut off before its "
+                             "first save was complete.")
+        return path
+
+    def _file(self, run_dir: Path, name: str) -> Path:
+        """A file of a run, refusing a symbolic link (it could point anywhere)."""
+        path = run_dir / name
+        if path.is_symlink():
+            raise InvalidRunId(f"{path} is a symbolic link; refusing to follow it.")
+        return path
+
+    def _run_lock(self, run_id: str) -> threading.RLock:
+        with self._lock:
+            return self._run_locks.setdefault(run_id, threading.RLock())
+
+    def _state(self, run_id: str) -> _SaveState:
+        with self._lock:
+            return self._states.setdefault(run_id, _SaveState())
+
+    def _run_ids(self) -> Iterator[str]:
+        from mnist_core.registry import is_valid_run_id
+
+        for entry in sorted(os.scandir(self.root), key=lambda e: e.name):
+            if is_valid_run_id(entry.name) and entry.is_dir(follow_symlinks=False):
+                yield entry.name
+
+    # Saving ----------------------------------------------------------------------------
+
+    def save_progress(self, job: TrainingJob, *, epoch_end: bool = False) -> None:
+        """Save what the job has done so far: config, history, status, and its latest weights.
+
+        Call it from the training thread with `epoch_end=True` right after an epoch's
+        snapshot: the model then holds exactly that epoch's weights and may be saved
+        in full. From any other thread, or before the first epoch, only metadata and
+        history are written, and, once the job is done, its final model.
+        """
+        run_dir = self.run_dir(job.run_id)
+        with self._run_lock(job.run_id):
+            started = time.perf_counter()
+            # Read inside the lock: the last writer always writes the newest state.
+            progress = job.progress()
+            snapshot = job.latest_snapshot()
+            state = self._state(job.run_id)
+            run_dir.mkdir(exist_ok=True)
+            self._track_live(run_dir, progress.status.value)
+            if not state.config_written:
+                config = {"model": job.model_config.to_dict(),
+                          "train": job.train_config.to_dict()}
+                atomic_write_json(self._file(run_dir, CONFIG_FILE), config)
+                state.config_written = True
+            if snapshot is not None and snapshot.epoch > max(state.model_epoch,
+                                                             state.weights_epoch):
+                self._save_weights(job, run_dir, state, progress, snapshot, epoch_end)
+            if progress.status.is_done and snapshot is not None and (
+                state.model_epoch < snapshot.epoch
+            ):
+                # Ended after a weights-only epoch: the final model in full.
+                self._save_model(job, run_dir, state, progress, snapshot)
+            self._write_history(run_dir, progress)
+            state.save_seconds += time.perf_counter() - started
+            meta = self._meta(job, run_dir, progress, state)
+            atomic_write_json(self._file(run_dir, RUN_FILE), meta)
+
+    def _save_weights(self, job, run_dir, state, progress, snapshot, epoch_end) -> None:
+        """A newer epoch to keep: the whole model when it is cheap enough, else its weights."""
+        if progress.status.is_done or snapshot.epoch == 1:
+            full = True
+        elif epoch_end:
+            last_epoch = progress.history[-1].seconds if progress.history else 0.0
+            cost = state.model_save_seconds
+            full = cost is not None and cost <= MODEL_SAVE_BUDGET * last_epoch
+        else:
+            full = False
+        if full and (epoch_end or progress.status.is_done):
+            self._save_model(job, run_dir, state, progress, snapshot)
+        else:
+            self._save_weights_file(run_dir, state, snapshot)
+
+    def _save_model(self, job, run_dir, state, progress, snapshot) -> None:
+        from mnist_core.train import JobStatus
+
+        started = time.perf_counter()
+        path = self._file(run_dir, MODEL_FILE)
+        if progress.status == JobStatus.FAILED:
+            # Fit may have died mid-epoch: the last snapshot is the last good state.
+            atomic_save_model(_model_with(job.model_config, snapshot.weights), path)
+        else:
+            # At an epoch's end or after the run, the job's model holds the snapshot's weights.
+            atomic_save_model(job.model, path)
+        state.model_save_seconds = time.perf_counter() - started
+        state.model_epoch = snapshot.epoch
+        if state.weights_epoch:
+            _remove_quietly(run_dir / WEIGHTS_FILE)
+            state.weights_epoch = 0
+
+    def _save_weights_file(self, run_dir, state, snapshot) -> None:
+        import numpy as np
+
+        arrays = {f"w{index:03d}": weights for index, weights in enumerate(snapshot.weights)}
+        atomic_write(self._file(run_dir, WEIGHTS_FILE),
+                     lambda file: np.savez(file, epoch=np.int64(snapshot.epoch), **arrays))
+        state.weights_epoch = snapshot.epoch
+
+    def _write_history(self, run_dir: Path, progress: JobProgress) -> None:
+        rows = [{key: _json_number(value) for key, value in row.items()}
+                for row in progress.history_rows()]
+        atomic_write_json(self._file(run_dir, HISTORY_JSON), rows)
+        text = io.StringIO()
+        writer = csv.DictWriter(text, fieldnames=HISTORY_FIELDS, lineterminator="\n",
+                                extrasaction="ignore")
+        writer.writeheader()
+        writer.writerows({key: "" if value is None else value for key, value in row.items()}
+                         for row in rows)
+        atomic_write_text(self._file(run_dir, HISTORY_CSV), text.getvalue())
+
+    def _meta(self, job, run_dir: Path, progress: JobProgress, state: _SaveState) -> dict:
+        previous = self._read_meta_quietly(run_dir)
+        data = job.data
+        limit = job.train_config.train_size
+        meta = {
+            "format": FORMAT_VERSION,
+            "id": job.run_id,
+            "name": previous.get("name"),  # set by rename(); kept across saves
+            "status": progress.status.value,
+            "created": job.created_at,
+            "created_iso": _format_time(job.created_at, iso=True),
+            "updated": time.time(),
+            "epochs": job.train_config.epochs,
+            "epochs_completed": len(progress.history),
+            "elapsed_seconds": progress.elapsed_seconds,
+            "seconds_per_epoch": progress.seconds_per_epoch,
+            "test_loss": _json_number(progress.test_loss),
+            "test_accuracy": _json_number(progress.test_accuracy),
+            "error": progress.error,
+            "model_epoch": state.model_epoch,
+            "weights_epoch": state.weights_epoch,
+            "model_save_seconds": state.model_save_seconds,
+            "save_seconds": state.save_seconds,
+            "data_source": data.source,
+            "data_is_sample": data.is_sample,
+            "train_images": len(data.x_train[:limit]),
+            "test_images": len(data.x_test),
+            "versions": library_versions(),
+            "process": _this_process(),
+        }
+        if progress.status.is_done:
+            meta["ended"] = previous.get("ended") or time.time()
+        return meta
+
+    def _read_meta_quietly(self, run_dir: Path) -> dict:
+        try:
+            meta = json.loads((run_dir / RUN_FILE).read_text())
+        except (OSError, ValueError):
+            return {}
+        return meta if isinstance(meta, dict) else {}
+
+    @staticmethod
+    def _track_live(run_dir: Path, status: str) -> None:
+        with _LIVE_LOCK:
+            if status in ACTIVE_STATUSES:
+                _LIVE.add(run_dir.resolve())
+            else:
+                _LIVE.discard(run_dir.resolve())
+
+    # Start-up recovery ---------------------------------------------------------------------
+
+    def mark_interrupted(self) -> list[str]:
+        """Mark runs left "running"/"queued" by a process that is gone as "interrupted".
+
+        Runs of this process that are still training, and runs of another live
+        process (a `python -m mnist_core train` beside the server), are left alone.
+        Returns the ids marked.
+        """
+        marked = []
+        for run_id in self._run_ids():
+            run_dir = self.root / run_id
+            with self._run_lock(run_id):
+                try:
+                    meta = self._read_json(run_dir, RUN_FILE)
+                except StoreError:
+                    continue  # unreadable: list_runs shows why
+                if not isinstance(meta, dict) or meta.get("status") not in ACTIVE_STATUSES:
+                    continue
+                with _LIVE_LOCK:
+                    live_here = run_dir.resolve() in _LIVE
+                if live_here or _process_alive(meta.get("process")):
+                    continue
+                meta["interrupted_from"] = meta["status"]
+                meta["status"] = INTERRUPTED
+                meta["interrupted_at"] = time.time()
+                meta["ended"] = meta.get("updated") or meta["interrupted_at"]
+                try:
+                    history = self._read_json(run_dir, HISTORY_JSON)
+                    meta["epochs_completed"] = len(history) if isinstance(history, list) else 0
+                except StoreError:
+                    pass
+                atomic_write_json(self._file(run_dir, RUN_FILE), meta)
+                for leftover in run_dir.glob(f"{TEMP_PREFIX}*"):  # from writes cut off
+                    _remove_quietly(leftover)
+                marked.append(run_id)
+        self.interrupted += marked
+        return marked
+
+    # Reading -------------------------------------------------------------------------------
+
+    def _read_json(self, run_dir: Path, name: str) -> Any:
+        path = self._file(run_dir, name)
+        try:
+            return json.loads(path.read_text(encoding="utf-8"))
+        except FileNotFoundError as error:
+            raise StoreError(f"{path} is missing.") from error
+        except (OSError, UnicodeDecodeError, ValueError) as error:
+            raise StoreError(f"{path} could not be read: {error}") from error
+
+    def exists(self, run_id: object) -> bool:
+        try:
+            self._existing_run_dir(run_id)
+        except StoreError:
+            return False
+        return True
+
+    def load(self, run_id: str) -> StoredRun:
+        """The run's metadata, configuration and history (RunNotFound, StoreError if unreadable)."""
+        run_dir = self._existing_run_dir(run_id)
+        meta = self._read_json(run_dir, RUN_FILE)
+        config = self._read_json(run_dir, CONFIG_FILE)
+        history = self._read_json(run_dir, HISTORY_JSON)
+        if not isinstance(meta, dict) or not isinstance(history, list):
+            raise StoreError(f"Run {run_id}: run.json or history.json has the wrong shape.")
+        try:
+            model_config = ModelConfig(**config["model"])
+            train_config = TrainConfig(**config["train"])
+        except (KeyError, TypeError, ValueError) as error:
+            raise StoreError(f"Run {run_id}: {run_dir / CONFIG_FILE} is not usable: {error}") \
+                from error
+        return StoredRun(run_id, run_dir, meta, model_config, train_config, tuple(history))
+
+    def list_runs(self) -> list[RunSummary]:
+        """Every saved run, newest first; unreadable ones too, with the reason in `problem`."""
+        summaries = []
+        for run_id in self._run_ids():
+            try:
+                summaries.append(self.load(run_id).summary())
+            except StoreError as error:
+                summaries.append(RunSummary(run_id, None, "unreadable", None, None,
+                                            problem=str(error)))
+        return sorted(summaries, key=lambda s: s.created or 0.0, reverse=True)
+
+    def model_path(self, run_id: str) -> Path:
+        """The run's model file, written from the newer weights first if need be."""
+        run_dir = self._existing_run_dir(run_id)
+        with self._run_lock(run_id):
+            model_file = self._file(run_dir, MODEL_FILE)
+            weights_file = self._file(run_dir, WEIGHTS_FILE)
+            if weights_file.exists() and (
+                not model_file.exists()
+                or weights_file.stat().st_mtime_ns >= model_file.stat().st_mtime_ns
+            ):
+                self._model_from_weights(run_id, run_dir, model_file, weights_file)
+            if not model_file.exists():
+                raise StoreError(f"Run {run_id} has no saved model: it ended before its first "
+                                 "epoch was complete.")
+            return model_file
+
+    def _model_from_weights(self, run_id, run_dir, model_file, weights_file) -> None:
+        import numpy as np
+
+        stored = self.load(run_id)
+        try:
+            with np.load(weights_file, allow_pickle=False) as npz:
+                names = sorted(name for name in npz.files if name.startswith("w"))
+                weights = [npz[name] for name in names]
+            model = _model_with(stored.model_config, weights)
+        except Exception as error:  # a foreign or damaged file: say which
+            raise StoreError(f"{weights_file} could not be used: {error}") from error
+        atomic_save_model(model, model_file)
+        _remove_quietly(weights_file)
+
+    def load_model(self, run_id: str) -> keras.Model:
+        """The run's latest saved model, loaded in safe mode with the 28×28 → 10 checks."""
+        from mnist_core.model import load_model
+
+        return load_model(str(self.model_path(run_id)))
+
+    # Changing ------------------------------------------------------------------------------
+
+    def rename(self, run_id: str, name: str | None) -> None:
+        """Give the run a name (empty or None clears it)."""
+        name = _clean_name(name)
+        run_dir = self._existing_run_dir(run_id)
+        with self._run_lock(run_id):
+            meta = self._read_json(run_dir, RUN_FILE)
+            if not isinstance(meta, dict):
+                raise StoreError(f"Run {run_id}: run.json has the wrong shape.")
+            meta["name"] = name
+            atomic_write_json(self._file(run_dir, RUN_FILE), meta)
+
+    def delete(self, run_id: str) -> None:
+        """Remove the run for good; refused while it is queued or training."""
+        run_dir = self._existing_run_dir(run_id)
+        with self._run_lock(run_id):
+            meta = self._read_meta_quietly(run_dir)
+            with _LIVE_LOCK:
+                live_here = run_dir.resolve() in _LIVE
+            if meta.get("status") in ACTIVE_STATUSES and (
+                live_here or _process_alive(meta.get("process"))
+            ):
+                raise RunActive(f"Run {run_id} is still {meta['status']}: stop it first.")
+            # Renamed away first, so a half-deleted run never shows up in the list.
+            doomed = Path(tempfile.mkdtemp(prefix=f"{TEMP_PREFIX}deleted-{run_id}-",
+                                           dir=self.root))
+            os.replace(run_dir, doomed / run_id)
+            shutil.rmtree(doomed)
+            with self._lock:
+                self._states.pop(run_id, None)
+
+    def export(self, run_id: str, dest_dir: str | os.PathLike) -> list[Path]:
+        """Copy model.keras, config.json and history.csv into `dest_dir` (created if needed)."""
+        run_dir = self._existing_run_dir(run_id)
+        sources = [self.model_path(run_id)]
+        sources += [self._file(run_dir, name) for name in EXPORT_FILES[1:]]
+        for source in sources:
+            if not source.is_file():
+                raise StoreError(f"Run {run_id} has no {source.name} to export.")
+        dest = Path(dest_dir)
+        dest.mkdir(parents=True, exist_ok=True)
+        copied = []
+        for source in sources:
+            target = dest / source.name
+            with open(source, "rb") as file:
+                data = file.read()
+            atomic_write_bytes(target, data)
+            copied.append(target)
+        return copied
+
+
+# --- Helpers -------------------------------------------------------------------------------
+
+
+def library_versions() -> dict:
+    """Versions of the libraries that made the run: tensorflow, keras, numpy, python."""
+    versions = {}
+    for module, dists in (("tensorflow", ("tensorflow", "tensorflow-cpu")),
+                          ("keras", ("keras",)), ("numpy", ("numpy",))):
+        loaded = sys.modules.get(module)
+        version = getattr(loaded, "__version__", None)
+        for dist in dists:
+            if version is not None:
+                break
+            try:
+                version = metadata.version(dist)
+            except metadata.PackageNotFoundError:
+                pass
+        versions[module] = version
+    versions["python"] = platform.python_version()
+    return versions
+
+
+def _model_with(config: ModelConfig, weights) -> keras.Model:
+    """A fresh model of this configuration holding these weights, ready to save.
+
+    Its optimizer is built (fresh slots), so the saved file loads without Keras
+    warning that the optimizer's variables do not match.
+    """
+    from mnist_core.model import build_model
+
+    model = build_model(config)
+    model.set_weights(list(weights))
+    model.optimizer.build(model.trainable_variables)
+    return model
+
+
+def _summary(run: StoredRun) -> RunSummary:
+    model, train = run.model_config, run.train_config
+    if model.architecture == "cnn":
+        layers = {"conv filters": " ".join(map(str, model.conv_filters))}
+    else:
+        layers = {"hidden units": " ".join(map(str, model.hidden_units)) or "none"}
+    hyperparameters = {
+        **layers,
+        "activation": model.activation,
+        "dropout": model.dropout,
+        "augment": model.augment,
+        "optimizer": model.optimizer,
+        "learning rate": model.learning_rate,
+        "batch size": train.batch_size,
+        "train size": train.train_size or "all",
+    }
+    last = run.history[-1] if run.history else {}
+    return RunSummary(
+        run_id=run.run_id,
+        name=run.name,
+        status=run.status,
+        created=run.created,
+        architecture=model.architecture,
+        hyperparameters=hyperparameters,
+        epochs=train.epochs,
+        epochs_completed=len(run.history),
+        train_accuracy=last.get("accuracy"),
+        val_accuracy=last.get("val_accuracy"),
+        test_accuracy=run.test_accuracy,
+        seconds_per_epoch=run.seconds_per_epoch,
+    )
+
+
+def _clean_name(name: object) -> str | None:
+    if name is None:
+        return None
+    if not isinstance(name, str):
+        raise StoreError(f"A run name must be text, not {type(name).__name__}.")
+    name = " ".join(name.split())  # no newlines or tabs: it is shown in one line
+    if len(name) > MAX_NAME_LENGTH:
+        raise StoreError(f"A run name may have at most {MAX_NAME_LENGTH} characters.")
+    if any(not character.isprintable() for character in name):
+        raise StoreError("A run name may not contain control characters.")
+    return name or None
+
+
+def _json_number(value):
+    """Floats that JSON can hold: NaN and infinities become null."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    return value
+
+
+def _format_time(seconds: float | None, iso: bool = False) -> str:
+    if seconds is None:
+        return ""
+    if iso:
+        return time.strftime("%Y-%m-%dT%H:%M:%S%z", time.localtime(seconds))
+    return time.strftime("%Y-%m-%d %H:%M", time.localtime(seconds))
+
+
+def _shorten(value: object, limit: int = 40) -> str:
+    text = repr(value)
+    return text if len(text) <= limit else text[: limit - 1] + "…"

@@ -1,0 +1,210 @@
+"""`python -m mnist_core runs …` and `evaluate`: the saved runs from the command line.
+
+One tiny `train` (1 epoch, 1,000 digits, 32 hidden units) run in this interpreter
+through `cli.main`, then list, show, export, rename, delete and evaluate on it.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import json
+import re
+
+import numpy as np
+import pytest
+
+from mnist_core.cli import main, per_class_report
+from mnist_core.data import prepare_images
+from mnist_core.model import load_model
+from mnist_core.predict import predict_proba
+
+TRAIN = ["train", "--epochs", "1", "--train-size", "1000", "--hidden-units", "32", "--batch-size", "32"]
+
+
+def cli(*args: str) -> tuple[int, str, str]:
+    """(exit code, stdout, stderr) of `python -m mnist_core ARGS`, run in this interpreter."""
+    out, err = io.StringIO(), io.StringIO()
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        code = main(list(args))
+    return code, out.getvalue(), err.getvalue()
+
+
+@pytest.fixture(scope="module")
+def trained(tmp_path_factory):
+    """A run saved by `train --runs-dir`: (runs dir, run id, run.json, the --out model file)."""
+    base = tmp_path_factory.mktemp("cli-runs")
+    runs, out = base / "runs", base / "model.keras"
+    code, stdout, stderr = cli(*TRAIN, "--runs-dir", str(runs), "--out", str(out))
+    assert code == 0, stderr
+    run_id = re.search(r"^Run (\S{8}): saved as it trains in ", stdout, re.MULTILINE).group(1)
+    assert f"Saved run {run_id} in {runs.resolve() / run_id}" in stdout
+    meta = json.loads((runs / run_id / "run.json").read_text())
+    return runs, run_id, meta, out
+
+
+def test_train_saves_into_the_runs_directory(trained):
+    runs, run_id, meta, _ = trained
+    assert [p.name for p in runs.iterdir()] == [run_id]
+    assert meta["status"] == "finished" and meta["epochs_completed"] == 1
+    assert meta["test_accuracy"] > 0.5
+
+
+def test_train_uses_MNIST_RUNS_DIR_and_no_save_saves_nothing(tmp_path, monkeypatch):
+    """Without --runs-dir the run goes to $MNIST_RUNS_DIR; with --no-save nowhere at all."""
+    monkeypatch.setenv("MNIST_RUNS_DIR", str(tmp_path / "env-runs"))
+    tiny = ["train", "--epochs", "1", "--train-size", "200", "--hidden-units", "8"]
+    code, stdout, stderr = cli(*tiny, "--no-save", "--out", str(tmp_path / "a.keras"))
+    assert code == 0, stderr
+    assert "saved as it trains" not in stdout and not (tmp_path / "env-runs").exists()
+    code, stdout, stderr = cli(*tiny, "--out", str(tmp_path / "b.keras"))
+    assert code == 0, stderr
+    (run_dir,) = (tmp_path / "env-runs").iterdir()
+    assert f"Saved run {run_dir.name}" in stdout
+    assert json.loads((run_dir / "run.json").read_text())["status"] == "finished"
+
+
+def test_runs_list(trained):
+    runs, run_id, meta, _ = trained
+    code, stdout, stderr = cli("runs", "list", "--runs-dir", str(runs))
+    assert code == 0, stderr
+    header, line, count = stdout.splitlines()
+    assert header.split()[:5] == ["ID", "CREATED", "STATUS", "EPOCHS", "TRAIN"]
+    assert line.startswith(run_id) and " finished " in line and " 1/1 " in line
+    assert f"{meta['test_accuracy']:.4f}" in line
+    assert "dense 32 relu" in line and "rmsprop 0.001" in line and "bs 32" in line
+    assert count == f"1 run(s) in {runs.resolve()}"
+
+
+def test_runs_list_of_an_empty_directory(tmp_path):
+    code, stdout, _ = cli("runs", "list", "--runs-dir", str(tmp_path))
+    assert code == 0 and stdout.startswith("No saved runs in ")
+
+
+def test_runs_show(trained):
+    runs, run_id, meta, _ = trained
+    code, stdout, stderr = cli("runs", "show", run_id, "--runs-dir", str(runs))
+    assert code == 0, stderr
+    assert stdout.startswith(f"Run {run_id}\n")
+    assert "Status: finished\n" in stdout
+    assert f"Test accuracy: {meta['test_accuracy']:.4f}" in stdout
+    assert f"Test loss: {meta['test_loss']:.4f}" in stdout
+    assert "Epochs completed: 1/1" in stdout
+    assert "Training: 1 epochs, batch size 32, validation split 0.1, 1000 training images" in stdout
+    assert f"Data: {meta['data_source']}" in stdout
+    assert re.search(r"^Versions: tensorflow \S+, keras \S+, numpy \S+, python \S+$", stdout,
+                     re.MULTILINE)
+    (epoch_row,) = [line for line in stdout.splitlines() if re.match(r"\s+1 ", line)]
+    history = json.loads((runs / run_id / "history.json").read_text())
+    assert f"{history[0]['loss']:.4f}" in epoch_row
+    assert f"{history[0]['val_accuracy']:.4f}" in epoch_row
+
+
+@pytest.mark.parametrize("run_id, words", [
+    ("../etc", "not a run id"), ("a/b", "not a run id"), ("abcdEFGH", "No saved run abcdEFGH"),
+])
+def test_runs_show_refuses_bad_and_unknown_ids(trained, run_id, words):
+    """Exit 2 with one 'Error:' line, never a traceback."""
+    runs = trained[0]
+    code, stdout, stderr = cli("runs", "show", run_id, "--runs-dir", str(runs))
+    assert code == 2 and stderr.startswith("Error:") and words in stderr
+    assert "Traceback" not in stderr
+
+
+def test_runs_export(trained, tmp_path, mnist):
+    """The exported model predicts exactly what the model `train --out` saved does."""
+    runs, run_id, _, out = trained
+    dest = tmp_path / "export"
+    code, stdout, stderr = cli("runs", "export", run_id, str(dest), "--runs-dir", str(runs))
+    assert code == 0, stderr
+    assert sorted(p.name for p in dest.iterdir()) == ["config.json", "history.csv", "model.keras"]
+    assert stdout.count("Exported ") == 3
+    x = mnist.x_test[:50] / 255.0
+    np.testing.assert_array_equal(
+        predict_proba(load_model(str(dest / "model.keras")), x),
+        predict_proba(load_model(str(out)), x),
+    )
+    config = json.loads((dest / "config.json").read_text())
+    assert config["model"]["hidden_units"] == [32] and config["train"]["train_size"] == 1000
+    assert (dest / "history.csv").read_text().splitlines()[0].startswith("epoch,loss,accuracy")
+
+
+def test_runs_rename_and_delete(tmp_path):
+    """A second tiny run: named, shown with its name in the list, then deleted."""
+    runs = str(tmp_path / "runs")
+    code, stdout, stderr = cli("train", "--epochs", "1", "--train-size", "200",
+                               "--hidden-units", "8", "--runs-dir", runs,
+                               "--out", str(tmp_path / "m.keras"))
+    assert code == 0, stderr
+    run_id = re.search(r"^Saved run (\S{8}) in", stdout, re.MULTILINE).group(1)
+    assert cli("runs", "rename", run_id, "tiny one", "--runs-dir", runs)[0] == 0
+    assert cli("runs", "list", "--runs-dir", runs)[1].splitlines()[1].endswith(" tiny one")
+    assert cli("runs", "show", run_id, "--runs-dir", runs)[1].startswith(
+        f"Run {run_id}: tiny one\n")
+    code, stdout, _ = cli("runs", "delete", run_id, "--runs-dir", runs)
+    assert code == 0 and stdout == f"Deleted run {run_id}\n"
+    assert cli("runs", "list", "--runs-dir", runs)[1].startswith("No saved runs")
+    code, _, stderr = cli("runs", "delete", run_id, "--runs-dir", runs)
+    assert code == 2 and "No saved run" in stderr
+
+
+def _report(stdout: str) -> dict[int, list[float]]:
+    rows = re.findall(r"^\s+(\d)\s+(\d\.\d{4})\s+(\d\.\d{4})\s+(\d\.\d{4})\s+(\d+)$", stdout,
+                      re.MULTILINE)
+    return {int(d): [float(p), float(r), float(f), int(n)] for d, p, r, f, n in rows}
+
+
+def test_evaluate_a_model_file(trained, mnist):
+    """Test accuracy as training measured it, and per-digit precision and recall counted directly."""
+    _, _, meta, out = trained
+    code, stdout, stderr = cli("evaluate", "--model", str(out))
+    assert code == 0, stderr
+    assert f"Model: {out}" in stdout and "Test images: 10,000" in stdout
+    accuracy = float(re.search(r"^Test accuracy: (\d\.\d{4})$", stdout, re.MULTILINE).group(1))
+    # The same weights as Keras' evaluate; batching may round a near-tie the other way.
+    assert accuracy == pytest.approx(meta["test_accuracy"], abs=2e-4)
+    loss = float(re.search(r"^Test loss: (\d+\.\d{4})$", stdout, re.MULTILINE).group(1))
+    assert loss == pytest.approx(meta["test_loss"], abs=2e-4)
+
+    predicted = predict_proba(load_model(str(out)), prepare_images(mnist.x_test)).argmax(axis=1)
+    report = _report(stdout)
+    assert sorted(report) == list(range(10))
+    for digit, (precision, recall, f1, support) in report.items():
+        said_digit, is_digit = predicted == digit, mnist.y_test == digit
+        assert support == is_digit.sum()
+        assert recall == pytest.approx((said_digit & is_digit).sum() / is_digit.sum(), abs=1e-4)
+        right = (said_digit & is_digit).sum()
+        assert precision == pytest.approx(right / said_digit.sum() if said_digit.any() else 0,
+                                          abs=1e-4)
+        assert f1 == pytest.approx(2 * precision * recall / (precision + recall or 1), abs=2e-4)
+    macro = re.search(r"^macro\s+(\d\.\d{4})\s+(\d\.\d{4})", stdout, re.MULTILINE)
+    assert float(macro.group(2)) == pytest.approx(np.mean([r[1] for r in report.values()]),
+                                                  abs=2e-4)
+
+
+def test_evaluate_a_saved_run_gives_the_same_report(trained):
+    runs, run_id, _, out = trained
+    by_file = cli("evaluate", "--model", str(out))[1]
+    code, by_run, stderr = cli("evaluate", "--run", run_id, "--runs-dir", str(runs))
+    assert code == 0, stderr
+    assert f"Model: run {run_id}" in by_run
+    assert by_run.split("Test images")[1] == by_file.split("Test images")[1]
+
+
+def test_evaluate_a_missing_model_exits_2(tmp_path):
+    missing = tmp_path / "missing.keras"
+    code, _, stderr = cli("evaluate", "--model", str(missing))
+    assert code == 2 and stderr.startswith("Error:") and str(missing) in stderr
+
+
+def test_per_class_report_counts():
+    """Hand-counted: digit 2 is never predicted (precision 0), digit 3 never occurs (recall 0)."""
+    y_true = np.array([0, 0, 1, 1, 2, 2])
+    y_pred = np.array([0, 1, 1, 1, 0, 3])
+    rows = per_class_report(y_true, y_pred, num_classes=4)
+    assert [row["support"] for row in rows] == [2, 2, 2, 0]
+    assert rows[0]["precision"] == 0.5 and rows[0]["recall"] == 0.5 and rows[0]["f1"] == 0.5
+    assert rows[1]["precision"] == pytest.approx(2 / 3) and rows[1]["recall"] == 1.0
+    assert rows[1]["f1"] == pytest.approx(0.8)
+    assert rows[2] == {"digit": 2, "precision": 0.0, "recall": 0.0, "f1": 0.0, "support": 2}
+    assert rows[3]["precision"] == 0.0 and rows[3]["recall"] == 0.0
