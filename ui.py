@@ -182,12 +182,17 @@ def _settings_to_link() -> None:
 
 @st.cache_resource
 def runs():
-    """The server-wide run registry: runs outlive sessions, reloads find them by id."""
+    """The server-wide run registry: runs outlive sessions, reloads find them by id.
+
+    Each run is saved as it trains (`MNIST_RUNS_DIR`, default runs/), so runs also
+    outlive the server: a link to an earlier server's run brings it back.
+    """
     import atexit
 
     from mnist_core.registry import RunRegistry
+    from mnist_core.store import RunStore
 
-    registry = RunRegistry()
+    registry = RunRegistry(store=RunStore())  # marks runs a killed server left as interrupted
     atexit.register(registry.shutdown)  # stop trainings cleanly when the server stops
     return registry
 
@@ -206,10 +211,10 @@ def sync_run_with_url() -> None:
     url_run = st.query_params.get("run")
     session_run = st.session_state.get("run_id")
     if url_run and url_run != session_run:
-        if runs().get(url_run) is not None:
+        if runs().restore(url_run, mnist()) is not None:
             st.session_state["run_id"] = url_run
         else:
-            st.toast(f"Run {url_run!r} was not found: it may be from before a server restart.")
+            st.toast(f"Run {url_run!r} was not found: it may have been deleted.")
             del st.query_params["run"]
     elif session_run and url_run != session_run:
         st.query_params["run"] = session_run
@@ -316,6 +321,9 @@ def _progress(job, polling: bool) -> None:
         progress_bar(progress)
     _metrics(progress)
     _outcome(progress)
+    if progress.save_error:
+        st.warning(f"{progress.save_error} Training goes on; the run may be lost when the "
+                   "server stops.", icon=":material/save:")
 
 
 def _charts(job) -> None:
@@ -379,6 +387,9 @@ def _outcome(progress) -> None:
         st.warning("This run was cancelled before it started.")
     elif progress.status == JobStatus.FAILED:
         st.error(f"Training failed: {progress.error}")
+    elif progress.status == JobStatus.INTERRUPTED:
+        st.warning(f"This run was interrupted when the server stopped, after "
+                   f"{len(progress.history)} complete epoch(s); those are kept.")
 
 
 def sidebar_status(data: MnistData) -> None:
