@@ -77,6 +77,18 @@ def page_config() -> tuple[ModelConfig, TrainConfig]:
     return st.session_state["config"]
 
 
+def switch_page(page: str) -> None:
+    """Go to another page, keeping the sidebar's setup and the run in the link.
+
+    `st.switch_page` starts the new page without the browser's widget values, so
+    the sidebar would fall back to its defaults: the setup is read back from the
+    link instead, which always matches the sidebar. Call it from the script, not
+    from a callback (callbacks cannot switch pages).
+    """
+    st.session_state["setup_from_link_done"] = False
+    st.switch_page(page, query_params=st.query_params.to_dict())
+
+
 def mark_routed() -> None:
     """Called by app.py on every run, before the page runs."""
     st.session_state[ROUTED] = True

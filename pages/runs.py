@@ -1,0 +1,218 @@
+"""Runs: every saved training, compared side by side; rename, download, delete, draw with one."""
+
+import streamlit as st
+
+import ui
+from mnist_core.compare import ACCURACY_COLUMNS, compare_figure, run_label, table_rows
+from mnist_core.store import CONFIG_FILE, HISTORY_CSV, RunActive, StoreError
+
+model_config, train_config = ui.page_config()
+
+TABLE = "runs_table"  # the table's selection state
+TABLE_IDS = "runs_table_ids"  # the run ids in the order the table last showed them
+CONFIRM = "runs_confirm_delete"  # the run whose deletion awaits confirmation
+MESSAGE = "runs_message"  # (kind, text) of the last action, shown once
+GO_DRAW = "runs_go_draw"  # set by "Use for drawing": the script switches page
+# The results first, where they are seen without scrolling; the hyperparameters after them.
+FIRST_COLUMNS = ("id", "name", "created", "status", "model", "epochs", "test accuracy",
+                 "val accuracy", "train accuracy", "s/epoch")
+
+if st.session_state.pop(GO_DRAW, False):
+    ui.switch_page("pages/draw.py")  # callbacks cannot switch pages; the script can
+
+store = ui.runs().store
+
+
+def selected_ids(ids: list[str]) -> list[str]:
+    """The runs selected in the table, by id, with the table's selection following them.
+
+    The selection comes back as row positions in the table as it was last shown.
+    Runs appear (trainings of any session) and disappear (deletions) between two
+    reruns, so the positions are turned into ids through the order last shown,
+    then back into positions in today's order: a selection never slides onto
+    another run.
+    """
+    state = st.session_state.get(TABLE)
+    rows = list(state["selection"]["rows"]) if state is not None else []
+    shown = st.session_state.get(TABLE_IDS, ids)
+    chosen = [shown[row] for row in rows if 0 <= row < len(shown)]
+    chosen = [run_id for run_id in chosen if run_id in ids]
+    positions = [ids.index(run_id) for run_id in chosen]
+    if positions != rows:
+        st.session_state[TABLE] = {"selection": {"rows": positions}}
+    st.session_state[TABLE_IDS] = ids
+    return chosen
+
+
+def say(kind: str, text: str) -> None:
+    st.session_state[MESSAGE] = (kind, text)
+
+
+def rename(run_id: str) -> None:
+    try:
+        store.rename(run_id, st.session_state[f"runs_name_{run_id}"])
+    except StoreError as error:
+        say("error", f"Could not rename run {run_id}: {error}")
+    else:
+        say("success", f"Run {run_id} renamed.")
+
+
+def ask_delete(run_id: str) -> None:
+    st.session_state[CONFIRM] = run_id
+
+
+def cancel_delete() -> None:
+    st.session_state.pop(CONFIRM, None)
+
+
+def delete(run_id: str) -> None:
+    st.session_state.pop(CONFIRM, None)
+    try:
+        store.delete(run_id)
+    except RunActive as error:
+        say("error", f"{error} A run that is still training cannot be deleted.")
+        return
+    except StoreError as error:
+        say("error", f"Could not delete run {run_id}: {error}")
+        return
+    ui.runs().forget(run_id)
+    if st.session_state.get("run_id") == run_id:  # this session followed it: not any more
+        del st.session_state["run_id"]
+        if st.query_params.get("run") == run_id:
+            del st.query_params["run"]
+    if st.session_state.get("model_run_id") == run_id:
+        del st.session_state["model_run_id"]
+    say("success", f"Run {run_id} deleted.")
+
+
+def use_for_drawing(run_id: str) -> None:
+    if ui.runs().restore(run_id, ui.mnist()) is None:
+        say("error", f"Run {run_id} could not be loaded: its files are missing or damaged.")
+        return
+    st.session_state["run_id"] = run_id
+    st.session_state["model_run_id"] = run_id
+    st.query_params["run"] = run_id
+    st.session_state[GO_DRAW] = True
+
+
+def show_message() -> None:
+    message = st.session_state.pop(MESSAGE, None)
+    if message is not None:
+        kind, text = message
+        (st.success if kind == "success" else st.error)(text)
+
+
+def file_bytes(run_id: str, name: str) -> bytes | None:
+    path = store.run_dir(run_id) / name
+    return path.read_bytes() if path.is_file() else None
+
+
+def model_bytes(run_id: str):
+    """The model file, read only when its download button is clicked (it can be large)."""
+    return lambda: store.model_path(run_id).read_bytes()
+
+
+def actions(run) -> None:
+    """Rename, download, delete, draw with: one run."""
+    run_id = run.run_id
+    name_key = f"runs_name_{run_id}"
+    st.session_state.setdefault(name_key, run.name or "")
+    name_column, button_column = st.columns([3, 1], vertical_alignment="bottom")
+    name_column.text_input("Name", key=name_key, max_chars=100,
+                           placeholder="e.g. adam, 3 layers, dropout 0.2")
+    button_column.button("Rename", key="runs_rename", on_click=rename, args=(run_id,),
+                         icon=":material/edit:")
+
+    has_model = bool(run.history)
+    draw_column, model_column, config_column, history_column, delete_column = st.columns(5)
+    training_here = ui.is_training() and st.session_state.get("run_id") != run_id
+    draw_column.button(
+        "Use for drawing", key="runs_draw", type="primary", icon=":material/draw:",
+        on_click=use_for_drawing, args=(run_id,), disabled=not has_model or training_here,
+        help="Your own training is in progress: stop it first." if training_here
+        else None if has_model else "This run ended before its first epoch: it has no model.",
+    )
+    if has_model:
+        model_column.download_button(
+            "Model (.keras)", model_bytes(run_id), file_name=f"mnist-{run_id}.keras",
+            mime="application/octet-stream", icon=":material/download:", key="runs_dl_model",
+        )
+    for column, label, name, file_name, mime in (
+        (config_column, "Config (.json)", CONFIG_FILE, f"mnist-{run_id}-config.json",
+         "application/json"),
+        (history_column, "History (.csv)", HISTORY_CSV, f"mnist-{run_id}-history.csv",
+         "text/csv"),
+    ):
+        data = file_bytes(run_id, name)
+        if data is not None:
+            column.download_button(label, data, file_name=file_name, mime=mime,
+                                   icon=":material/download:", key=f"runs_dl_{name}")
+    delete_column.button("Delete…", key="runs_delete", icon=":material/delete:",
+                         on_click=ask_delete, args=(run_id,))
+    if st.session_state.get(CONFIRM) == run_id:
+        st.warning(f"Really delete run **{run_label(run_id, run.name)}**? Its model, "
+                   "configuration and history are removed from disk for good.",
+                   icon=":material/warning:")
+        yes_column, no_column, _ = st.columns([2, 1, 3])
+        yes_column.button(f"Yes, delete {run_id}", key="runs_delete_confirm", type="primary",
+                          on_click=delete, args=(run_id,))
+        no_column.button("Cancel", key="runs_delete_cancel", on_click=cancel_delete)
+
+
+st.title("Runs")
+st.markdown("Every training is saved as it goes. Select runs in the table to compare their "
+            "curves; select one to rename it, download it, delete it or draw with it.")
+
+store.mark_interrupted()  # runs whose process has died since this server started, too
+summaries = store.list_runs()
+if not summaries:
+    st.session_state.pop(TABLE_IDS, None)
+    show_message()
+    st.info("No saved runs yet: train a model and it shows up here.",
+            icon=":material/history:")
+    st.page_link("pages/train.py", label="Go to Train", icon=":material/monitoring:")
+else:
+    ids = [summary.run_id for summary in summaries]
+    chosen = selected_ids(ids)
+    rows = table_rows(summaries)
+    st.dataframe(
+        rows, key=TABLE, on_select="rerun", selection_mode="multi-row",
+        hide_index=True, width="stretch",
+        column_order=[*FIRST_COLUMNS, *(c for c in rows[0] if c not in FIRST_COLUMNS)],
+        column_config={
+            **{column: st.column_config.NumberColumn(format="percent")
+               for column in ACCURACY_COLUMNS},
+            "s/epoch": st.column_config.NumberColumn(format="%.1f"),
+            "learning rate": st.column_config.NumberColumn(format="%g"),
+        },
+    )
+    for summary in summaries:
+        if summary.problem:
+            st.warning(f"Run {summary.run_id} could not be read: {summary.problem}",
+                       icon=":material/error:")
+    show_message()
+
+    runs = {}
+    for run_id in chosen:
+        try:
+            runs[run_id] = store.load(run_id)
+        except StoreError as error:
+            st.warning(f"Run {run_id} could not be read: {error}", icon=":material/error:")
+    if not runs:
+        st.caption("Select one or more rows (the boxes on the left) to compare their curves.")
+    else:
+        st.subheader("Compare")
+        histories = {run_label(run_id, run.name): run.history for run_id, run in runs.items()}
+        for column, metric in zip(st.columns(2), ("loss", "accuracy")):
+            column.plotly_chart(compare_figure(histories, metric), width="stretch")
+        st.caption("Training solid, validation dotted; one colour per run. Click a run in "
+                   "the legend to hide it.")
+
+        st.subheader("Selected run")
+        if len(runs) == 1:
+            run_id = next(iter(runs))
+        else:
+            run_id = st.selectbox("Run", list(runs),
+                                  format_func=lambda run_id: run_label(run_id, runs[run_id].name),
+                                  key="runs_action_run")
+        actions(runs[run_id])
