@@ -275,6 +275,38 @@ def snapshot_model():
     return _model_at(job.run_id, epoch), epoch, job
 
 
+def import_model(data: bytes, name: str) -> None:
+    """An uploaded `.keras` file as this session's model, or a message saying why not.
+
+    Nothing else changes when the file is refused: the session keeps its model.
+    """
+    import tempfile
+    from pathlib import Path
+
+    from mnist_core.model import ModelFileError, load_model
+    from mnist_core.train import TrainingJob
+
+    if is_training():
+        st.error("Your training is in progress: stop it before importing a model.")
+        return
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "upload.keras"
+        path.write_bytes(data)
+        try:
+            model = load_model(str(path))
+            job = TrainingJob.imported(mnist(), model, name)
+        except ModelFileError as error:
+            st.error(f"{name} was refused: {str(error).replace(str(path), 'the file')}",
+                     icon=":material/block:")
+            return
+    runs().add(job, owner())
+    st.session_state["run_id"] = st.session_state["model_run_id"] = job.run_id
+    st.query_params["run"] = job.run_id
+    st.success(f"Imported {name} as run `{job.run_id}`: test accuracy "
+               f"{job.progress().test_accuracy:.2%}. It is now your model on the Draw, "
+               "Evaluate and Inside pages.", icon=":material/check_circle:")
+
+
 def is_active(job) -> bool:
     return job is not None and not job.progress().status.is_done
 

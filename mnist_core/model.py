@@ -135,3 +135,52 @@ def load_model(path: str) -> keras.Model:
             f"{path} has outputs of shape {model.output_shape[1:]}, not 10 digit classes."
         )
     return model
+
+
+def config_of(model: keras.Model) -> ModelConfig:
+    """The app's settings that build a network like `model`, weight for weight.
+
+    An uploaded model can be used only if the app can build its like: the dense
+    network or the convnet, any sizes. Raises ModelFileError saying why not.
+    """
+    layers = [layer for layer in model.layers if layer.weights or isinstance(
+        layer, (keras.layers.Dropout, keras.layers.RandomRotation))]
+    conv = [layer for layer in layers if isinstance(layer, keras.layers.Conv2D)]
+    dense = [layer for layer in layers if isinstance(layer, keras.layers.Dense)]
+    dropouts = [layer.rate for layer in layers if isinstance(layer, keras.layers.Dropout)]
+    hidden = conv or dense[:-1]
+    activation = hidden[0].activation.__name__ if hidden else "relu"
+    optimizer = getattr(model, "optimizer", None)
+    try:
+        config = ModelConfig(
+            architecture="cnn" if conv else "dense",
+            hidden_units=ModelConfig().hidden_units if conv else tuple(
+                layer.units for layer in dense[:-1]),
+            conv_filters=tuple(layer.filters for layer in conv) or (32, 64),
+            augment=any(isinstance(layer, keras.layers.RandomRotation) for layer in layers),
+            activation=activation,
+            dropout=dropouts[0] if dropouts else 0.0,
+            **_optimizer_settings(optimizer),
+        )
+    except ValueError as error:
+        raise ModelFileError(f"This model is not one the app can build: {error}.") from error
+    built = build_model(config)
+    if [w.shape for w in built.weights] != [w.shape for w in model.weights] or (
+        len(set(dropouts)) > 1 or (dense and dense[-1].units != NUM_CLASSES)
+    ):
+        raise ModelFileError(
+            "This model's layers are not the app's dense network or convnet (Dense layers, "
+            "or 3×3 Conv2D + 2×2 max-pooling blocks, with one dropout rate), so the app cannot "
+            "show it."
+        )
+    return config
+
+
+def _optimizer_settings(optimizer) -> dict:
+    """The optimizer's name and learning rate, if it is one the app offers."""
+    name = type(optimizer).__name__.lower() if optimizer is not None else ""
+    if name not in ("rmsprop", "adam", "sgd"):
+        return {}
+    rate = float(f"{float(keras.ops.convert_to_numpy(optimizer.learning_rate)):.6g}")
+    return {"optimizer": name, "learning_rate": rate}
+

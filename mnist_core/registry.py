@@ -90,13 +90,32 @@ class RunRegistry:
 
         try:
             stored = self.store.load(run_id)
-            model = self.store.load_model(run_id) if stored.history else build_model(
+            model = self.store.load_model(run_id) if stored.has_model else build_model(
                 stored.model_config)
         except (StoreError, ModelFileError):
             return None
         job = TrainingJob.restored(data, stored, model)
         with self._lock:
             return self._runs.setdefault(run_id, job)
+
+    def add(self, job: TrainingJob, owner: str) -> None:
+        """Register a run that is already done (an imported model), and save it."""
+        if not job.progress().status.is_done:
+            raise ValueError("add() takes finished runs; submit() trains new ones.")
+        if job.store is None:
+            job.store = self.store
+        with self._lock:
+            self._runs[job.run_id] = job
+            self._owners[job.run_id] = owner
+        job.save()
+        if job.store is not None and job.imported_from:
+            from mnist_core.store import MAX_NAME_LENGTH, StoreError
+
+            name = "".join(c for c in f"imported from {job.imported_from}" if c.isprintable())
+            try:
+                job.store.rename(job.run_id, name[:MAX_NAME_LENGTH])
+            except StoreError:  # the name is a courtesy; the run is saved without it
+                pass
 
     def forget(self, run_id: str) -> None:
         """Drop a finished run from memory (after its files were deleted)."""

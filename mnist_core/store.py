@@ -315,6 +315,11 @@ class StoredRun:
         return self.meta.get("error")
 
     @property
+    def has_model(self) -> bool:
+        """Whether weights were saved: after a first epoch, or for an imported model."""
+        return bool(self.history or self.meta.get("model_epoch"))
+
+    @property
     def seconds_per_epoch(self) -> float | None:
         seconds = [row["seconds"] for row in self.history if row.get("seconds") is not None]
         return sum(seconds) / len(seconds) if seconds else None

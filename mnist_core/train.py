@@ -21,7 +21,7 @@ import numpy as np
 
 from mnist_core.config import ModelConfig, TrainConfig
 from mnist_core.data import MnistData, prepare
-from mnist_core.model import build_model
+from mnist_core.model import build_model, config_of
 from mnist_core.predict import SnapshotPredictor
 from mnist_core.priority import yield_cpu_to_users
 
@@ -176,6 +176,7 @@ class TrainingJob:
         self._predictor: SnapshotPredictor | None = None
         self._in_background = False  # started with start(): yields the CPU to users
         self.store = store
+        self.imported_from: str | None = None  # the file name, for an uploaded model
         self._save_error: str | None = None
 
     @classmethod
@@ -190,13 +191,31 @@ class TrainingJob:
         job.model.set_weights(weights)
         job.run_id, job.created_at = stored.run_id, stored.created or job.created_at
         job._status, job._error = progress.status, progress.error
-        job._epoch = len(progress.history)
+        job._epoch = len(progress.history) or (1 if stored.has_model else 0)
         job._history = list(progress.history)
         if progress.test_accuracy is not None:
             job._test = (progress.test_loss, progress.test_accuracy)
         job._started_at, job._ended_at = 0.0, progress.elapsed_seconds
-        if progress.history:
-            job._snapshots = [Snapshot(len(progress.history), tuple(weights))]
+        if stored.has_model:
+            job._snapshots = [Snapshot(job._epoch, tuple(weights))]
+        return job
+
+    @classmethod
+    def imported(cls, data: MnistData, model: keras.Model, name: str) -> TrainingJob:
+        """An uploaded model as a finished run: its weights the one snapshot, tested on MNIST.
+
+        Raises ModelFileError when the app cannot build a network like it.
+        """
+        job = cls(data, config_of(model), TrainConfig(epochs=1))
+        weights = model.get_weights()
+        job.model.set_weights(weights)
+        x_test, y_test = prepare(data.x_test, data.y_test)
+        test_loss, test_accuracy = job.model.evaluate(x_test, y_test, verbose=0)
+        job.imported_from = name
+        job._status, job._epoch = JobStatus.FINISHED, 1
+        job._test = (float(test_loss), float(test_accuracy))
+        job._started_at = job._ended_at = 0.0
+        job._snapshots = [Snapshot(1, tuple(weights))]
         return job
 
     @property
@@ -252,7 +271,8 @@ class TrainingJob:
         with self._lock:
             now = time.perf_counter()
             started = self._started_at
-            elapsed = ((self._ended_at or now) - started) if started is not None else 0.0
+            ended = now if self._ended_at is None else self._ended_at
+            elapsed = (ended - started) if started is not None else 0.0
             batches_done = max(self._epoch - 1, 0) * self._batches_per_epoch + self._batch
             return JobProgress(
                 status=self._status,

@@ -68,6 +68,8 @@ def prediction_panel(polling: bool) -> None:
         st.plotly_chart(softmax_figure(reading.probabilities), width="stretch")
     progress = job.progress()
     note = f"Using the weights after epoch {snapshot.epoch}/{progress.epochs} of run `{job.run_id}`"
+    if job.imported_from:
+        note = f"Using the model imported from {job.imported_from} (run `{job.run_id}`)"
     if ui.is_active(job):
         note += ": training continues, and the prediction follows each new epoch."
     elif progress.test_accuracy is not None:

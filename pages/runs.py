@@ -123,7 +123,7 @@ def actions(run) -> None:
     button_column.button("Rename", key="runs_rename", on_click=rename, args=(run_id,),
                          icon=":material/edit:")
 
-    has_model = bool(run.history)
+    has_model = run.has_model
     draw_column, model_column, config_column, history_column, delete_column = st.columns(5)
     training_here = ui.is_training() and st.session_state.get("run_id") != run_id
     draw_column.button(
@@ -216,3 +216,14 @@ else:
                                   format_func=lambda run_id: run_label(run_id, runs[run_id].name),
                                   key="runs_action_run")
         actions(runs[run_id])
+
+st.subheader("Import a model")
+st.caption("A `.keras` file of a network the app can build — the dense network or the "
+           "convnet, any sizes — reading 28×28 digits (or 784 numbers) into 10 classes. "
+           "It is loaded in Keras' safe mode, tested on MNIST and saved as a run.")
+upload = st.file_uploader("A Keras model file", type=["keras"], key="runs_import")
+if upload is not None and st.session_state.get("runs_imported_file") != upload.file_id:
+    st.session_state["runs_imported_file"] = upload.file_id
+    with st.spinner("Checking and testing the model…"):
+        ui.import_model(upload.getvalue(), upload.name)
+
