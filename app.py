@@ -18,6 +18,7 @@ page = st.navigation(
         st.Page("pages/runs.py", title="Runs", icon=":material/history:"),
         st.Page("pages/data.py", title="Data", icon=":material/grid_view:"),
         st.Page("pages/draw.py", title="Draw", icon=":material/draw:"),
+        st.Page("pages/inside.py", title="Inside the model", icon=":material/neurology:"),
     ]
 )
 

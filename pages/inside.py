@@ -1,0 +1,192 @@
+"""Inside the model: what the first layer looks for, which units fire, and why it reads a digit."""
+
+import numpy as np
+import streamlit as st
+
+import ui
+from mnist_core.figures import enlarge, softmax_figure
+
+TEST_IMAGE, DRAWING = "A test image", "My drawing"
+LARGEST, ACTIVE, FIRST = "Largest weights", "Most active for this input", "First units"
+GRADIENT, OCCLUSION = "Gradient × input", "Occlusion"
+UNIT_COUNTS = (8, 16, 32, 64)
+SOURCE_KEY, INDEX_KEY = "inside_source", "inside_index"
+SEEN_KEY = "inside_seen_request"  # the last "inspect_index" this page has shown
+
+model_config, train_config = ui.page_config()
+data = ui.mnist()
+
+st.title("Inside the model")
+st.markdown("What the network's first layer looks for, which of its units fire for one "
+            "digit, and which pixels made it choose its answer.")
+
+
+def weights_in_use() -> tuple[str, int] | None:
+    job = ui.model_job()
+    return None if job is None else (job.run_id, job.latest_snapshot().epoch)
+
+
+def follow_training(shown: tuple[str, int] | None) -> None:
+    """While a run trains, rerun the page once a newer epoch's weights are ready."""
+    if weights_in_use() != shown or not ui.is_training():
+        st.rerun()
+
+
+found = ui.snapshot_model()
+if ui.is_training():
+    st.fragment(run_every=2.0)(follow_training)(weights_in_use())
+if found is None:
+    if ui.is_training():
+        st.info("A model is training: this view opens after its first epoch.")
+    else:
+        st.warning("**No trained model yet.** Train one first, then come back to look inside it.")
+    st.page_link("pages/train.py", label="Go to Train", icon=":material/monitoring:")
+    st.stop()
+
+from mnist_core import inside  # noqa: E402  (TensorFlow: only once there is a model)
+
+model, epoch, job = found
+progress = job.progress()
+note = (f"{ui.ARCHITECTURE_NAMES[job.model_config.architecture]} of run `{job.run_id}`, "
+        f"weights after epoch {epoch}/{progress.epochs}")
+if ui.is_active(job):
+    note += ": training continues, and this view follows each new epoch."
+elif progress.test_accuracy is not None:
+    note += f" (test accuracy {progress.test_accuracy:.2%})."
+if ui.is_training() and not ui.is_active(job):
+    note += " A new run is training: this view switches to it after its first epoch."
+st.caption(note)
+
+# --- 1 · The input ---------------------------------------------------------------------
+
+
+def choose_input_on_arrival(drawing, test_images: int) -> None:
+    """Which digit to show when the page opens; within a visit the widgets keep their values.
+
+    A new request from the Data or Evaluate page ("inspect_index") wins, then the
+    drawing from the Draw page, then a test image. Streamlit drops this page's widget
+    values when another page runs, so a missing value means the page was just opened.
+    """
+    if SOURCE_KEY in st.session_state:
+        return
+    requested = st.session_state.get("inspect_index")
+    fresh = requested is not None and requested != st.session_state.get(SEEN_KEY)
+    st.session_state[SEEN_KEY] = requested
+    st.session_state[INDEX_KEY] = min(int(requested or 0), test_images - 1)
+    st.session_state[SOURCE_KEY] = TEST_IMAGE if fresh or drawing is None else DRAWING
+
+
+st.header("1 · One digit")
+drawing = st.session_state.get("drawing")
+choose_input_on_arrival(drawing, len(data.x_test))
+choose_column, image_column, answer_column = st.columns([1.2, 0.8, 2], gap="medium")
+with choose_column:
+    source = st.segmented_control("Input", [TEST_IMAGE, DRAWING], key=SOURCE_KEY) or TEST_IMAGE
+    label = None
+    if source == TEST_IMAGE:
+        index = st.number_input("Test image number", 0, len(data.x_test) - 1, key=INDEX_KEY)
+        x = data.x_test[index].astype(np.float32) / 255
+        label = int(data.y_test[index])
+        st.caption(f"MNIST test image {index}, labelled **{label}**.")
+    elif drawing is None:
+        x = None
+        st.info("Nothing drawn yet.")
+        st.page_link("pages/draw.py", label="Draw a digit", icon=":material/draw:")
+    else:
+        x = np.asarray(drawing, dtype=np.float32)
+        st.caption("Your drawing from the Draw page, prepared like MNIST.")
+if x is None:
+    st.stop()
+
+explanation = inside.explain(model, x)
+digit = explanation.digit
+with image_column:
+    st.image(enlarge(x, 6), clamp=True, caption="The 28×28 input")
+with answer_column:
+    metrics = st.columns(3)
+    metrics[0].metric("Prediction", digit)
+    metrics[1].metric("Probability", f"{explanation.probabilities[digit]:.1%}")
+    if label is not None:
+        metrics[2].metric("Label", label)
+    st.plotly_chart(softmax_figure(explanation.probabilities), width="stretch")
+
+# --- 2 · What the first layer looks for ----------------------------------------------------
+st.header("2 · What the first layer looks for")
+noun = inside.unit_noun(model)
+layer = inside.first_layer(model)
+all_units = layer.kernel.shape[-1]
+first_is_hidden = noun != "digit"
+order_column, count_column, _ = st.columns([2, 1.2, 1])
+orders = [LARGEST, ACTIVE, FIRST] if first_is_hidden else [FIRST]
+order = order_column.segmented_control("Which " + noun + "s", orders, default=orders[0]) \
+    or orders[0]
+counts = [count for count in UNIT_COUNTS if count < all_units]
+counts += [all_units] if all_units <= UNIT_COUNTS[-1] else []  # 512 tiles would swamp the page
+if len(counts) > 1:
+    count = count_column.select_slider("How many", counts, value=min(16, all_units))
+else:
+    count = counts[0]
+if order == LARGEST:
+    units = inside.strongest_units(model)[:count]
+elif order == ACTIVE:
+    units = inside.most_active_units(explanation.activations[0])[:count]
+else:
+    units = np.arange(count)
+st.plotly_chart(inside.weights_figure(model, units), width="stretch")
+if noun == "filter":
+    st.caption("Each 3×3 filter slides over the image and responds where the ink matches it: "
+               "red weights reward ink, blue ones penalise it. They detect edges and stroke "
+               "pieces at every position.")
+elif noun == "unit":
+    st.caption("Each unit multiplies every pixel by a weight and adds them up: red pixels "
+               "make it fire when inked, blue ones hold it back. Its pattern is the shape "
+               "of ink it responds to.")
+else:
+    st.caption("This network has no hidden layer: each digit's score is the inked pixels "
+               "weighted by its template — red where that digit has ink, blue where it has none.")
+
+# --- 3 · Which units fire -------------------------------------------------------------------
+st.header("3 · Which units fire")
+activations = explanation.activations
+maps = [activation for activation in activations if activation.is_map]
+if not activations:
+    st.caption("No hidden layer: the pixels go straight to the ten digit scores.")
+elif maps:
+    names = [activation.name for activation in maps]
+    shown = st.selectbox("Convolution layer", names, disabled=len(names) == 1) or names[0]
+    activation = maps[names.index(shown)]
+    st.plotly_chart(inside.feature_maps_figure(activation), width="stretch")
+    st.caption("Each feature map is one filter applied everywhere on the image: bright where "
+               "its pattern was found. Deeper layers see larger parts of the digit, at lower "
+               "resolution (max-pooling halves it after each convolution).")
+for activation in activations:
+    if not activation.is_map:
+        st.plotly_chart(inside.activations_figure(activation), width="stretch")
+if activations and not maps:
+    st.caption("One cell per unit, row by row: bright units fire strongly for this input, "
+               "black ones stay silent. Hover a cell to see the unit's number — pick "
+               "*Most active for this input* above to see what those units look for.")
+
+# --- 4 · Why this digit? ------------------------------------------------------------------
+st.header(f"4 · Why {digit}?")
+method_column, versus_column, _ = st.columns([2, 1.2, 1])
+method = method_column.segmented_control("Method", [GRADIENT, OCCLUSION], default=GRADIENT) \
+    or GRADIENT
+others = [d for d in range(10) if d != digit]
+rival = label if label is not None and label != digit else explanation.runner_up
+versus = versus_column.selectbox("And not", others, index=others.index(rival),
+                                 help="By default the label when the model is wrong, "
+                                      "else its second choice.")
+if method == GRADIENT:
+    evidence = explanation.saliency_maps
+    st.caption("Gradient × input: for each inked pixel, how much the digit's score "
+               "(before the softmax) would change per unit of ink, times the ink. Red "
+               "pixels speak for the digit, blue ones against it; blank pixels are 0.")
+else:
+    evidence = inside.occlusion(model, x)
+    st.caption(f"Occlusion: {inside.OCCLUSION_PATCH}×{inside.OCCLUSION_PATCH} squares of the "
+               "input are blanked one at a time. Red where blanking lowers the digit's score "
+               "(before the softmax: the ink there speaks for it), blue where it raises it.")
+st.plotly_chart(inside.saliency_figure(x, evidence, digit, versus, method.lower()),
+                width="stretch")
+st.caption(f"Right: red pixels make the network prefer {digit}, blue ones {versus}.")
