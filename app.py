@@ -14,10 +14,11 @@ st.set_page_config(page_title="MNIST Playground", page_icon=":material/draw:", l
 page = st.navigation(
     [
         st.Page("pages/home.py", title="Home", icon=":material/home:", default=True),
+        st.Page("pages/data.py", title="Data", icon=":material/grid_view:"),
         st.Page("pages/train.py", title="Train", icon=":material/monitoring:"),
         st.Page("pages/runs.py", title="Runs", icon=":material/history:"),
-        st.Page("pages/data.py", title="Data", icon=":material/grid_view:"),
         st.Page("pages/draw.py", title="Draw", icon=":material/draw:"),
+        st.Page("pages/evaluate.py", title="Evaluate", icon=":material/fact_check:"),
         st.Page("pages/inside.py", title="Inside the model", icon=":material/neurology:"),
     ]
 )

@@ -1,0 +1,155 @@
+"""Evaluate: the model on the test images — how often it is right, and where it is wrong."""
+
+import streamlit as st
+
+import ui
+from mnist_core.evaluate import (
+    CELL_IMAGES_SHOWN,
+    DIGITS,
+    MISTAKES_SHOWN,
+    Evaluation,
+    confusion_figure,
+    evaluate,
+    gallery_figure,
+    mistake_title,
+    probability_title,
+    selected_cell,
+)
+
+TRUE_DIGIT, READ_AS, CONFUSION_CHART = "evaluate_true_digit", "evaluate_read_as", "evaluate_chart"
+FOLLOW_SECONDS = 2.0
+
+model_config, train_config = ui.page_config()
+
+
+@st.cache_resource(max_entries=8, show_spinner="Running the model over the test images…")
+def evaluation(run_id: str, epoch: int, _model) -> Evaluation:
+    """One evaluation per run and epoch, shared by every session that looks at it."""
+    data = ui.mnist()
+    return evaluate(_model, data.x_test, data.y_test)
+
+
+def follow_training(shown: tuple[str, int] | None) -> None:
+    """While a run trains, rerun the page when it finishes an epoch or ends."""
+    job = ui.current_job()
+    latest = job.latest_snapshot() if job is not None else None
+    if not ui.is_active(job) or (latest is not None and (job.run_id, latest.epoch) != shown):
+        st.rerun()
+
+
+def choose_cell_from_chart() -> None:
+    """A click on the confusion matrix sets the two "true digit / read as" boxes."""
+    cell = selected_cell(st.session_state[CONFUSION_CHART].selection.points)
+    if cell is not None:
+        st.session_state[TRUE_DIGIT], st.session_state[READ_AS] = cell
+
+
+def look_inside(indices, titles: dict[int, str], key: str) -> None:
+    """Pick one of the images shown and open it on the Inside page."""
+    pick_column, go_column = st.columns([3, 2], vertical_alignment="bottom")
+    index = pick_column.selectbox("Test image", [int(i) for i in indices], key=key,
+                                  format_func=titles.get)
+    if go_column.button("Look inside the model", key=f"{key}_inside",
+                        icon=":material/neurology:"):
+        st.session_state["inspect_index"] = index
+        ui.switch_page("pages/inside.py")
+
+
+st.title("Evaluate the model")
+st.markdown("How the network does on the test images, which it never saw while training: "
+            "how often it is right, which digits it confuses, and its most confident mistakes.")
+
+found = ui.snapshot_model()
+training = ui.is_training()
+if found is None:
+    if training:
+        st.info("A model is training: its evaluation appears here after its first epoch.")
+        st.fragment(run_every=FOLLOW_SECONDS)(follow_training)(None)
+    else:
+        st.warning("**No trained model yet.** Train one, then come back to see how it does "
+                   "on the test set.")
+        st.page_link("pages/train.py", label="Go to Train", icon=":material/monitoring:")
+    st.stop()
+
+model, epoch, job = found
+data = ui.mnist()
+result = evaluation(job.run_id, epoch, model)
+progress = job.progress()
+weights = (f"imported from {job.imported_from}" if job.imported_from
+           else f"weights after epoch {epoch}/{progress.epochs}")
+note = (f"Model: run `{job.run_id}`, {weights} "
+        f"· {ui.ARCHITECTURE_NAMES[job.model_config.architecture]}.")
+if training:
+    note += " Training continues: this page follows each new epoch."
+    st.fragment(run_every=FOLLOW_SECONDS)(follow_training)((job.run_id, epoch))
+st.caption(note)
+
+# --- How often it is right ----------------------------------------------------------------
+columns = st.columns(4)
+columns[0].metric("Test accuracy", f"{result.accuracy:.2%}")
+columns[1].metric("Test loss", f"{result.loss:.4f}",
+                  help="Mean categorical cross-entropy: −log of the probability given to "
+                       "the right digit, averaged over the test images.")
+columns[2].metric(f"Mistakes (of {result.size:,})", f"{result.mistakes:,}")
+columns[3].metric("Macro F1", f"{result.macro_f1:.2%}",
+                  help="The F1 score of each digit, averaged with every digit counting the same.")
+
+# --- Which digits it confuses -------------------------------------------------------------
+st.subheader("Which digits it confuses")
+st.markdown("Each row is a true digit, each column the digit the network read. The diagonal "
+            "holds the right answers; every other cell is a kind of mistake, coloured on a "
+            "log scale so that rare mistakes still show. **Click a cell** (or choose on the "
+            "right) to see its images.")
+default_cell = result.most_frequent_mistake() or (0, 0)
+st.session_state.setdefault(TRUE_DIGIT, default_cell[0])
+st.session_state.setdefault(READ_AS, default_cell[1])
+chart_column, cell_column = st.columns([1, 1.1], gap="medium")
+with chart_column:
+    st.plotly_chart(
+        confusion_figure(result.confusion, (st.session_state[TRUE_DIGIT],
+                                            st.session_state[READ_AS])),
+        key=CONFUSION_CHART, on_select=choose_cell_from_chart, selection_mode="points",
+        width="stretch",
+    )
+with cell_column:
+    true_column, read_column = st.columns(2)
+    true_digit = true_column.selectbox("True digit", DIGITS, key=TRUE_DIGIT)
+    read_as = read_column.selectbox("Read as", DIGITS, key=READ_AS)
+    indices = result.cell(true_digit, read_as)
+    verdict = "read right" if true_digit == read_as else f"read as a {read_as}"
+    st.markdown(f"**{len(indices):,}** test image(s) of a {true_digit} {verdict}"
+                + (f", most confident first; the first {CELL_IMAGES_SHOWN} shown:"
+                   if len(indices) > CELL_IMAGES_SHOWN else ":"))
+    if len(indices):
+        shown = indices[:CELL_IMAGES_SHOWN]
+        st.plotly_chart(
+            gallery_figure(data.x_test[shown], [probability_title(result, i) for i in shown],
+                           result.probabilities[shown], result.y_test[shown], columns=4),
+            width="stretch",
+        )
+        st.caption("Under each image its softmax: red the digit read, green the true digit.")
+        look_inside(shown, {int(i): probability_title(result, i) for i in shown}, "cell_image")
+
+# --- Per digit ----------------------------------------------------------------------------
+st.subheader("Digit by digit")
+st.dataframe(
+    result.per_class_rows(), hide_index=True, width="stretch", height="content",
+    column_config={name: st.column_config.NumberColumn(format="percent")
+                   for name in ("precision", "recall", "F1")},
+)
+st.caption("**Precision**: of the images read as this digit, the share that really are one. "
+           "**Recall**: of this digit's images, the share read right. **F1**: their harmonic "
+           "mean. The macro average counts every digit the same.")
+
+# --- Its most confident mistakes ----------------------------------------------------------
+st.subheader("Its most confident mistakes")
+mistakes = result.most_confident_mistakes(MISTAKES_SHOWN)
+if not len(mistakes):
+    st.success("No mistakes at all on the test set.")
+else:
+    st.markdown("The wrong answers the network was surest of. Some of these digits are "
+                "badly written or even mislabelled; others show what the network has not learnt.")
+    titles = [mistake_title(result, i) for i in mistakes]
+    st.plotly_chart(gallery_figure(data.x_test[mistakes], titles, columns=8), width="stretch")
+    look_inside(mistakes, {int(i): f"#{i}: {title}" for i, title in zip(mistakes, titles)},
+                "mistake_image")
