@@ -22,7 +22,9 @@ from streamlit.testing.v1 import AppTest
 
 @pytest.mark.parametrize(
     "page, heading",
-    [("home", "MNIST Playground"), ("train", "Train the network"), ("draw", "Draw a digit")],
+    [("home", "MNIST Playground"), ("data", "Explore the data"), ("train", "Train the network"),
+     ("runs", "Runs"), ("draw", "Draw a digit"), ("evaluate", "Evaluate the model"),
+     ("inside", "Inside the model")],
 )
 def test_every_page_renders_without_exception(page, heading):
     at = app_at(page)
