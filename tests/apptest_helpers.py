@@ -25,6 +25,25 @@ def app_at(page: str) -> AppTest:
     return at.run()
 
 
+def app_with_run(page: str, run_id: str) -> AppTest:
+    """A new session opened on `page` by a link to a run (a reload, or a shared link)."""
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=TIMEOUT)
+    at.query_params["run"] = run_id
+    at.switch_page(f"pages/{page}.py")
+    return at.run()
+
+
+def train_on_train_page(train_size: int, epochs: int) -> AppTest:
+    """A session that trained a run through the Train page, as a user does, to its end."""
+    at = app_at("train")
+    at.select_slider(key="train_size").set_value(train_size).run()
+    at.number_input(key="epochs").set_value(epochs).run()
+    next(b for b in at.button if b.label == "Start training").click().run()
+    wait_for_training(at)
+    assert not at.exception
+    return at
+
+
 def job_of(at: AppTest):
     """The run this app session follows, from the server-wide registry."""
     import ui

@@ -14,9 +14,8 @@ import io
 import numpy as np
 import pytest
 from apptest_helpers import (
-    ROOT,
-    TIMEOUT,
     app_at,
+    app_with_run,
     canvas_key,
     canvas_state,
     drawn_digit,
@@ -89,10 +88,7 @@ def run_id(mnist) -> str:
 
 def attached(run_id: str) -> AppTest:
     """A new session on the Draw page that uses the quick-trained run (a reload with ?run=)."""
-    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=TIMEOUT)
-    at.query_params["run"] = run_id
-    at.switch_page("pages/draw.py")
-    at.run()
+    at = app_with_run("draw", run_id)
     assert not at.exception
     assert at.session_state["run_id"] == run_id
     return at

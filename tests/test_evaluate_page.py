@@ -13,7 +13,7 @@ import re
 
 import numpy as np
 import pytest
-from apptest_helpers import ROOT, TIMEOUT, app_at, job_of, wait_for_training
+from apptest_helpers import app_at, app_with_run, job_of, wait_for_training
 from streamlit.testing.v1 import AppTest
 
 from mnist_core.evaluate import (
@@ -53,10 +53,7 @@ def expected(run_id, mnist) -> Evaluation:
 
 def evaluate_page(run_id: str) -> AppTest:
     """A new session on the Evaluate page that uses the quick-trained run (a reload with ?run=)."""
-    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=TIMEOUT)
-    at.query_params["run"] = run_id
-    at.switch_page("pages/evaluate.py")
-    at.run()
+    at = app_with_run("evaluate", run_id)
     assert not at.exception
     return at
 

@@ -15,7 +15,7 @@ import time
 from pathlib import Path
 
 import pytest
-from apptest_helpers import app_at, wait_for_training
+from apptest_helpers import app_at, train_on_train_page, wait_for_training
 
 import mnist_core.store as store_module
 from mnist_core.config import ModelConfig, TrainConfig
@@ -27,13 +27,7 @@ TABLE = "runs_table"
 @pytest.fixture(scope="module")
 def run_id():
     """A run trained through the Train page, as a user would."""
-    at = app_at("train")
-    at.select_slider(key="train_size").set_value(1_000).run()
-    at.number_input(key="epochs").set_value(1).run()
-    next(b for b in at.button if b.label == "Start training").click().run()
-    wait_for_training(at)
-    assert not at.exception
-    return at.session_state["run_id"]
+    return train_on_train_page(train_size=1_000, epochs=1).session_state["run_id"]
 
 
 def store():
