@@ -6,7 +6,7 @@ from io import BytesIO
 from pathlib import Path
 
 import numpy as np
-from PIL import Image, ImageOps, UnidentifiedImageError
+from PIL import ExifTags, Image, UnidentifiedImageError
 
 MAX_PIXELS = 40_000_000  # far above any photo of a digit; Pillow's bomb check stays on too
 MAX_SIDE = 560  # larger pictures are shrunk first: plenty for a 28×28 result, and fast
@@ -33,7 +33,7 @@ def load_image(source: str | Path | bytes, name: str | None = None) -> np.ndarra
             image.draft("RGB", (MAX_SIDE, MAX_SIDE))  # JPEG: decode at a reduced size
             image.load()
             image.thumbnail((MAX_SIDE, MAX_SIDE))
-            image = ImageOps.exif_transpose(image)  # phone photos: upright as taken
+            image = _upright(image)  # phone photos: upright as taken
             if image.mode in ("I", "I;16", "I;16B", "I;16L", "F"):
                 image = _to_8_bit(image)
             has_alpha = image.mode in ("RGBA", "LA", "PA") or "transparency" in image.info
@@ -44,8 +44,40 @@ def load_image(source: str | Path | bytes, name: str | None = None) -> np.ndarra
         raise ImageError(f"{name} is not an image Pillow can read (PNG, JPEG, …).") from error
     except Image.DecompressionBombError as error:
         raise ImageError(f"{name} is far too large to be a digit: {error}") from error
+    except ImageError:
+        raise
     except OSError as error:
         raise ImageError(f"{name} could not be read: {error}") from error
+    except _DAMAGED_FILE_ERRORS as error:  # Pillow's parsers, on damaged headers and data
+        raise ImageError(f"{name} could not be read: {error}") from error
+
+
+# What Pillow's format parsers raise besides OSError when a file is damaged (a PGM header
+# cut short, for one, is a ValueError); anything else is a bug and stays visible.
+_DAMAGED_FILE_ERRORS = (ValueError, SyntaxError)
+
+
+# EXIF orientation → the turn that shows the picture upright (as ImageOps.exif_transpose).
+_UPRIGHT = {
+    2: Image.Transpose.FLIP_LEFT_RIGHT,
+    3: Image.Transpose.ROTATE_180,
+    4: Image.Transpose.FLIP_TOP_BOTTOM,
+    5: Image.Transpose.TRANSPOSE,
+    6: Image.Transpose.ROTATE_270,
+    7: Image.Transpose.TRANSVERSE,
+    8: Image.Transpose.ROTATE_90,
+}
+
+
+def _upright(image: Image.Image) -> Image.Image:
+    """The picture turned as its EXIF orientation says.
+
+    Not ImageOps.exif_transpose: it also rewrites the EXIF block, and a damaged block
+    makes that raise (struct.error) although the pixels are fine.
+    """
+    orientation = image.getexif().get(ExifTags.Base.Orientation)
+    method = _UPRIGHT.get(orientation) if isinstance(orientation, int) else None
+    return image.transpose(method) if method is not None else image
 
 
 def _to_8_bit(image: Image.Image) -> Image.Image:

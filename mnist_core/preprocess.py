@@ -23,6 +23,7 @@ MNIST_CENTRE = (14.0, 14.0)
 MNIST_STROKE_WIDTH = 2.7
 THICKEN_BELOW = 0.8  # strokes under this share of MNIST's width are thickened
 WORK_SIZE = 4 * 20  # the crop's longer side while strokes are measured and mended
+MAX_PIXEL_VALUE = 65535  # pixel values beyond 16 bits are not a picture
 INK_THRESHOLD = 0.2  # ink strength (0–1) that counts as drawn
 FRINGE_THRESHOLD = 0.02  # the faintest anti-aliased edge of a stroke
 MIN_CONTRAST = 0.15  # ink this close to the background is noise, not a digit
@@ -36,8 +37,11 @@ def ink_from_image(image: np.ndarray) -> np.ndarray:
     A transparent canvas carries its strokes in the alpha channel. Opaque images
     (RGBA ones too) are read as greyscale, and whichever of dark or light is the
     background (the majority of the border) becomes 0.
+
+    Other numeric arrays are read on the same 0–255 scale; an empty image, one that
+    is not numbers, or one with NaN, infinite or absurd values raises ValueError.
     """
-    image = np.asarray(image)
+    image = _checked_pixels(image)
     if image.ndim == 3 and image.shape[2] == 4:
         alpha = image[..., 3].astype(np.float32) / 255
         if np.median(_border(alpha)) < 0.5:  # transparent background: strokes are the alpha
@@ -49,11 +53,37 @@ def ink_from_image(image: np.ndarray) -> np.ndarray:
         grey = image.astype(np.float32) @ np.array([0.299, 0.587, 0.114], np.float32)
     elif image.ndim == 2:
         grey = image.astype(np.float32)
-    else:
+    else:  # unreachable: _checked_pixels allows no other shape
         raise ValueError(f"expected an H×W, H×W×3 or H×W×4 image, got shape {image.shape}")
     grey /= 255
     ink = 1.0 - grey if np.median(_border(grey)) > 0.5 else grey
     return stretch_contrast(ink)
+
+
+def _checked_pixels(image) -> np.ndarray:
+    """The image as an array the steps below can work on, or a ValueError saying why not.
+
+    uint8 (every picture and canvas) passes untouched; other types are checked
+    value by value, since NaN or huge values would otherwise turn into NaN inputs.
+    """
+    image = np.asarray(image)
+    if not (image.ndim == 2 or (image.ndim == 3 and image.shape[2] in (3, 4))):
+        raise ValueError(f"expected an H×W, H×W×3 or H×W×4 image, got shape {image.shape}")
+    if image.size == 0:
+        raise ValueError(f"the image is empty: shape {image.shape}")
+    if image.dtype == np.uint8:
+        return image
+    if image.dtype.kind not in "biuf":
+        raise ValueError(f"pixel values must be numbers, got an array of {image.dtype}")
+    values = image.astype(np.float64)
+    if not np.isfinite(values).all():
+        raise ValueError("the image has NaN or infinite pixel values")
+    if np.abs(values).max() > MAX_PIXEL_VALUE:
+        raise ValueError(
+            f"pixel values must lie within ±{MAX_PIXEL_VALUE} (8- or 16-bit), "
+            f"got {values.min():g} to {values.max():g}"
+        )
+    return values
 
 
 def stretch_contrast(ink: np.ndarray) -> np.ndarray:
