@@ -25,9 +25,14 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from playwright.sync_api import Page, expect, sync_playwright  # noqa: E402
+from playwright.sync_api import Page, expect  # noqa: E402
 
-from tests.e2e.conftest import CHROMIUM, CHROMIUM_ARGS, VIEWPORT  # noqa: E402
+from tests.e2e.conftest import (  # noqa: E402
+    CHROMIUM,
+    CHROMIUM_ARGS,  # noqa: F401  (re-exported: load.py launches its own async browser)
+    VIEWPORT,
+    launched_chromium,
+)
 from tests.e2e.test_browser import (  # noqa: E402, F401  (re-exported for the benchmarks)
     DRAW_PROMPT,
     LARGE,
@@ -171,15 +176,8 @@ def chromium():
     """Debian's headless Chromium through Playwright; one browser, contexts are sessions."""
     if not CHROMIUM.is_file():
         sys.exit(f"{CHROMIUM} not found: apt-get install chromium")
-    playwright = sync_playwright().start()
-    try:
-        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        try:
-            yield browser
-        finally:
-            browser.close()
-    finally:
-        playwright.stop()
+    with launched_chromium() as browser:
+        yield browser
 
 
 def describe(browser) -> str:

@@ -7,6 +7,7 @@ download is never used.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import socket
 import subprocess
@@ -133,10 +134,9 @@ def app_url(artifacts):
             proc.wait(timeout=10)
 
 
-@pytest.fixture(scope="session")
-def browser():
-    """One headless Debian Chromium for the session; each test opens its own context."""
-    _require_chromium()
+@contextlib.contextmanager
+def launched_chromium():
+    """Debian's headless Chromium through Playwright (never a downloaded browser)."""
     from playwright.sync_api import sync_playwright
 
     playwright = sync_playwright().start()
@@ -148,6 +148,14 @@ def browser():
             browser.close()
     finally:
         playwright.stop()
+
+
+@pytest.fixture(scope="session")
+def browser():
+    """One headless Debian Chromium for the session; each test opens its own context."""
+    _require_chromium()
+    with launched_chromium() as browser:
+        yield browser
 
 
 def new_page(browser):
