@@ -520,6 +520,9 @@ class RunStore:
         rows = [{key: _json_number(value) for key, value in row.items()}
                 for row in progress.history_rows()]
         atomic_write_json(self._file(run_dir, HISTORY_JSON), rows)
+        self._write_history_csv(run_dir, rows)
+
+    def _write_history_csv(self, run_dir: Path, rows: list[dict]) -> None:
         text = io.StringIO()
         writer = csv.DictWriter(text, fieldnames=HISTORY_FIELDS, lineterminator="\n",
                                 extrasaction="ignore")
@@ -607,6 +610,10 @@ class RunStore:
                 try:
                     history = self._read_json(run_dir, HISTORY_JSON)
                     meta["epochs_completed"] = len(history) if isinstance(history, list) else 0
+                    if isinstance(history, list):
+                        # The table is written just after the JSON: a kill between the
+                        # two leaves it an epoch short.
+                        self._write_history_csv(run_dir, history)
                 except StoreError:
                     pass
                 atomic_write_json(self._file(run_dir, RUN_FILE), meta)

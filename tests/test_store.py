@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import csv
 import json
-import math
 import os
 import shutil
 import signal
@@ -21,11 +20,11 @@ import keras
 import numpy as np
 import pytest
 from job_helpers import TIMEOUT, wait_until
+from kill_checks import check_files_as_killed, check_recovered
 
 import mnist_core.store as store_module
 from mnist_core.config import ModelConfig, TrainConfig
 from mnist_core.data import MnistData
-from mnist_core.model import load_model
 from mnist_core.predict import predict_proba
 from mnist_core.registry import RunRegistry
 from mnist_core.store import (
@@ -496,19 +495,8 @@ def test_a_killed_training_leaves_a_readable_run_marked_interrupted(tmp_path, mn
         process.communicate()
     assert process.returncode == -signal.SIGKILL
 
-    # As the kill left it: whole files, status still "running".
-    for path in run_dir.glob("*.json"):
-        json.loads(path.read_text())  # every JSON file parses
-    history = json.loads((run_dir / "history.json").read_text())
+    history = check_files_as_killed(run_dir, planned_epochs=50, params=784 * 64 + 64 + 650)
     n = len(history)
-    assert n >= 2 and [row["epoch"] for row in history] == list(range(1, n + 1))
-    assert all(math.isfinite(row["loss"]) and 0 <= row["accuracy"] <= 1 for row in history)
-    with open(run_dir / "history.csv", newline="") as file:
-        csv_epochs = [int(row["epoch"]) for row in csv.DictReader(file)]
-    assert csv_epochs in (list(range(1, n + 1)), list(range(1, n)))  # written just after the JSON
-    meta = json.loads((run_dir / "run.json").read_text())
-    assert meta["status"] == "running" and meta["epochs"] == 50
-    assert load_model(str(run_dir / "model.keras")).count_params() == 784 * 64 + 64 + 650
 
     registry = RunRegistry(store=RunStore(runs))  # as the app opens it after a restart
     store = registry.store
@@ -516,6 +504,7 @@ def test_a_killed_training_leaves_a_readable_run_marked_interrupted(tmp_path, mn
     run = store.load(run_dir.name)
     assert run.status == "interrupted"
     assert list(run.history) == history  # the completed epochs are intact
+    check_recovered(run_dir, history)
     assert temp_files(run_dir) == []  # debris of a write cut short is cleared
     (summary,) = store.list_runs()
     assert summary.status == "interrupted" and summary.epochs_completed == n
