@@ -19,9 +19,11 @@ IMAGE_SIZE = 28
 DIGIT_BOX = 20
 # Where MNIST's centres of mass lie on average (row, column), measured on its test set.
 MNIST_CENTRE = (14.0, 14.0)
-# MNIST's median stroke width in its 28×28 images (ink area / centre-line length).
-MNIST_STROKE_WIDTH = 2.7
+# MNIST's median stroke width in 28×28 units, measured as `stroke_width` measures (each
+# test digit's crop scaled to WORK_SIZE first, as drawings are).
+MNIST_STROKE_WIDTH = 2.5
 THICKEN_BELOW = 0.8  # strokes under this share of MNIST's width are thickened
+THIN_ABOVE = 1.0  # strokes over this share of MNIST's width are thinned
 WORK_SIZE = 4 * 20  # the crop's longer side while strokes are measured and mended
 MAX_PIXEL_VALUE = 65535  # pixel values beyond 16 bits are not a picture
 INK_THRESHOLD = 0.2  # ink strength (0–1) that counts as drawn
@@ -113,9 +115,10 @@ def remove_specks(ink: np.ndarray) -> np.ndarray:
     labels, count = ndimage.label(ink > FRINGE_THRESHOLD, structure=np.ones((3, 3)))
     if count == 0:
         return np.zeros_like(ink)
-    core = (ink > INK_THRESHOLD).ravel()
-    sizes = np.bincount(labels.ravel(), weights=core, minlength=count + 1)[1:]
+    sizes = np.bincount(labels[ink > INK_THRESHOLD], minlength=count + 1)[1:]
     min_size = max(MIN_PIECE_OF_CANVAS * ink.size, MIN_PIECE_OF_LARGEST * sizes.max(), 1)
+    if (sizes >= min_size).all():  # the usual drawing: nothing to drop, nothing to copy
+        return ink.astype(np.float32, copy=False)
     keep = np.concatenate([[False], sizes >= min_size])
     return np.where(keep[labels], ink, 0.0).astype(np.float32)
 
@@ -134,15 +137,13 @@ class PreprocessSteps:
 def preprocess_steps(image: np.ndarray) -> PreprocessSteps | None:
     """All the steps from a drawing to a 28×28 MNIST-style input; None if nothing is drawn."""
     ink = remove_specks(ink_from_image(image))
-    rows = np.flatnonzero(ink.max(axis=1) > INK_THRESHOLD)
-    cols = np.flatnonzero(ink.max(axis=0) > INK_THRESHOLD)
-    if rows.size == 0:
+    if ink.max() <= INK_THRESHOLD:
         return None
-    crop = ink[rows[0] : rows[-1] + 1, cols[0] : cols[-1] + 1]
+    crop = _cropped(ink)
     stroke = normalise_stroke(resize_longer_side(crop, WORK_SIZE))
-    fitted = fit_in_box(stroke)
-    if not fitted.any():
+    if stroke.max() <= INK_THRESHOLD:
         return None
+    fitted = fit_in_box(_cropped(stroke))
     return PreprocessSteps(ink, crop, stroke, fitted, centre_by_mass(fitted))
 
 
@@ -150,6 +151,13 @@ def preprocess_canvas(image: np.ndarray) -> np.ndarray | None:
     """A 28×28 float32 MNIST-style input (white digit on black), or None if nothing is drawn."""
     steps = preprocess_steps(image)
     return None if steps is None else steps.centred
+
+
+def _cropped(ink: np.ndarray) -> np.ndarray:
+    """Cut to the bounding box of the pixels that count as drawn (there must be some)."""
+    rows = np.flatnonzero(ink.max(axis=1) > INK_THRESHOLD)
+    cols = np.flatnonzero(ink.max(axis=0) > INK_THRESHOLD)
+    return ink[rows[0] : rows[-1] + 1, cols[0] : cols[-1] + 1]
 
 
 def resize_longer_side(image: np.ndarray, size: int) -> np.ndarray:
@@ -164,22 +172,35 @@ def resize_longer_side(image: np.ndarray, size: int) -> np.ndarray:
 
 
 def stroke_width(ink: np.ndarray) -> float:
-    """Typical stroke width in pixels: the ink's area over the length of its centre line."""
+    """Typical stroke width in pixels: twice the median distance from centre line to edge.
+
+    (Area over centre-line length, the simpler measure, overestimates fat strokes by
+    a fifth or more: their centre lines stop a pen's radius short of each end.)
+    """
     mask = ink > 0.5
-    length = skeletonize(mask).sum()
-    return float(mask.sum() / length) if length else 0.0
+    centre_line = skeletonize(mask)
+    if not centre_line.any():
+        return 0.0
+    return float(2 * np.median(ndimage.distance_transform_edt(mask)[centre_line]))
 
 
 def normalise_stroke(work: np.ndarray) -> np.ndarray:
-    """Thicken strokes thinner than MNIST's (thin pens are a main cause of misreadings).
+    """Strokes brought to MNIST's width: thin pens thickened, fat ones thinned.
 
     `work` is the crop at WORK_SIZE; MNIST's width scales by WORK_SIZE / DIGIT_BOX.
+    Thin pens are misread most. A fat pen blots small digits; eroding it back to
+    MNIST's width (and fitting the thinner digit to 20×20 again) reads better,
+    measured on bench/drawn_digits.py: 93.2% instead of 91.6% of the drawings for
+    the dense model, 95.6% instead of 94.3% for the CNN.
     """
     target = MNIST_STROKE_WIDTH * WORK_SIZE / DIGIT_BOX
     width = stroke_width(work)
     if width and width < THICKEN_BELOW * target:
-        radius = (target - width) / 2
-        return ndimage.grey_dilation(work, footprint=_disk(radius))
+        return ndimage.grey_dilation(work, footprint=_disk((target - width) / 2))
+    if width > THIN_ABOVE * target:
+        # A blob is no stroke: erode by at most a quarter of the digit, which erases it.
+        radius = min((width - target) / 2, WORK_SIZE / 4)
+        return ndimage.grey_erosion(work, footprint=_disk(radius))
     return work
 
 

@@ -15,8 +15,10 @@ from mnist_core.drawings import DrawingStyle, draw_digit, draw_scribble, drawn_t
 from mnist_core.preprocess import (
     DIGIT_BOX,
     IMAGE_SIZE,
+    MNIST_STROKE_WIDTH,
     WORK_SIZE,
     PreprocessSteps,
+    fit_in_box,
     naive_resize,
     preprocess_canvas,
     preprocess_steps,
@@ -318,10 +320,26 @@ def test_thin_pen_strokes_are_thickened(mnist):
     assert steps.stroke.shape == resize_longer_side(steps.crop, WORK_SIZE).shape
 
 
-def test_fat_pen_strokes_are_not_thinned(mnist):
-    """A 20 px pen is at MNIST's thickness already: the stroke step leaves it alone."""
+def test_strokes_at_mnist_thickness_are_left_alone(mnist):
+    """A 20 px pen on a digit 70% of the canvas tall is at MNIST's thickness already."""
     steps = pen_steps(mnist, pen=20)
     np.testing.assert_array_equal(steps.stroke, resize_longer_side(steps.crop, WORK_SIZE))
+
+
+def test_fat_pen_strokes_are_thinned_and_the_digit_fitted_again(mnist):
+    """A 28 px pen on a digit a third of the canvas tall blots it: the strokes are eroded
+    toward MNIST's width, and the thinner digit fills the 20×20 box again."""
+    style = DrawingStyle(height_fraction=0.3, pen_width=28, rotation_degrees=0.0,
+                         position=(0.2, 0.6))
+    steps = preprocess_steps(draw_digit(mnist.x_test[0], style))
+    work = resize_longer_side(steps.crop, WORK_SIZE)
+    target = MNIST_STROKE_WIDTH * WORK_SIZE / DIGIT_BOX
+    before, after = stroke_width(work), stroke_width(steps.stroke)
+    print(f"\n28 px pen, small digit: stroke width {before:.1f} → {after:.1f} px at working "
+          f"size (MNIST's: {target:.1f})")
+    assert before > 2 * target and abs(after - target) < 0.25 * target
+    assert max(bbox_sides(steps.centred)) == DIGIT_BOX
+    assert (steps.centred > 0.5).sum() < 0.6 * (fit_in_box(work) > 0.5).sum()
 
 
 def test_thin_and_fat_pens_end_up_alike(mnist):
