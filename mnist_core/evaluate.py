@@ -10,8 +10,6 @@ enough to do by hand, and tests check them against direct counts.
 
 from __future__ import annotations
 
-import threading
-import weakref
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Sequence
 
@@ -42,11 +40,6 @@ BAR_HEIGHT = 11  # a probability of 1 is a bar this many pixels high
 BAR_WIDTH = 2.2
 STRIP_COLOUR = "#f0f0f0"
 BAR_POSITIONS = [1.4 + 2.8 * digit for digit in range(NUM_CLASSES)]  # spread across 28 px
-
-# Each model's inference as a traced graph function (see `_graph_call`).
-_GRAPH_CALLS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
-_GRAPH_CALLS_LOCK = threading.Lock()
-
 
 @dataclass(frozen=True)
 class Evaluation:
@@ -172,31 +165,14 @@ def softmax_of(model: keras.Model, x_test: np.ndarray, batch_size: int = BATCH_S
     seconds for the 10,000 test images); tracing it costs little (~0.1 s).
     `model.predict` is as fast for the CNN but slower for the dense model.
     """
+    from mnist_core.predict import graph_call
+
     x = prepare_images(np.asarray(x_test)).reshape(-1, *model.input_shape[1:])
     if not len(x):
         return np.zeros((0, NUM_CLASSES), np.float32)
-    call = _graph_call(model)
+    call = graph_call(model)
     return np.concatenate([call(x[start:start + batch_size]).numpy()
                            for start in range(0, len(x), batch_size)])
-
-
-def _graph_call(model: keras.Model):
-    """The model's inference as a `tf.function`, traced once per model, not per call.
-
-    Held weakly: a snapshot's model that is dropped from the app's cache goes, and
-    its compiled function with it.
-    """
-    import tensorflow as tf
-
-    with _GRAPH_CALLS_LOCK:
-        call = _GRAPH_CALLS.get(model)
-        if call is None:
-            model_ref = weakref.ref(model)
-            signature = tf.TensorSpec((None, *model.input_shape[1:]), tf.float32)
-            call = tf.function(lambda batch: model_ref()(batch, training=False),
-                               input_signature=[signature])
-            _GRAPH_CALLS[model] = call
-        return call
 
 
 def confusion_matrix(y_test: np.ndarray, predicted: np.ndarray) -> np.ndarray:

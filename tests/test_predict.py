@@ -72,3 +72,23 @@ def test_model_with_image_shaped_input(digits):
     np.testing.assert_allclose(
         predict_proba(model, images[0].reshape(784)), from_images[0], atol=1e-6
     )
+
+
+def test_the_graph_call_matches_the_model_and_follows_new_weights(digits):
+    """One traced function per model: it answers as `model(x)` does, for any batch size,
+    and after `set_weights` it reads the new weights (the app swaps epochs' weights in)."""
+    from mnist_core.config import ModelConfig
+    from mnist_core.model import build_model
+    from mnist_core.predict import graph_call
+
+    images, _ = digits
+    model, other = build_model(ModelConfig(hidden_units=(32,))), build_model(
+        ModelConfig(hidden_units=(32,)))
+    flat = images.reshape(len(images), 784)
+    for batch in (flat[:1], flat[:8], flat):
+        np.testing.assert_allclose(predict_proba(model, batch),
+                                   np.asarray(model(batch, training=False)), atol=1e-6)
+    assert graph_call(model) is graph_call(model)
+    model.set_weights(other.get_weights())
+    np.testing.assert_allclose(predict_proba(model, flat),
+                               np.asarray(other(flat, training=False)), atol=1e-6)
