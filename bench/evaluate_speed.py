@@ -25,7 +25,6 @@ from mnist_core.config import ModelConfig  # noqa: E402
 from mnist_core.data import load_mnist, prepare_images  # noqa: E402
 from mnist_core.evaluate import evaluate  # noqa: E402
 from mnist_core.model import build_model  # noqa: E402
-from mnist_core.predict import predict_proba  # noqa: E402
 
 
 def timed(run, repeats: int) -> tuple[float, float]:
@@ -53,7 +52,8 @@ def main() -> None:
         print(f"{name:6} evaluate (graph, batches of 1,000): {wall:.2f} / {cpu:.2f}", flush=True)
 
         def eager():
-            np.concatenate([predict_proba(model, x[i:i + 1000]) for i in range(0, len(x), 1000)])
+            np.concatenate([np.asarray(model(x[i:i + 1000], training=False))
+                            for i in range(0, len(x), 1000)])
 
         wall, cpu = timed(eager, args.repeats)
         print(f"{name:6} eager model calls, for comparison:  {wall:.2f} / {cpu:.2f}", flush=True)
