@@ -6,6 +6,11 @@ against the code under test.
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
+from pathlib import Path
+
 import keras
 import numpy as np
 import pytest
@@ -278,3 +283,17 @@ def test_the_mistakes_gallery_titles_each_image(dense, mnist):
     fig = gallery_figure(mnist.x_test[shown], titles, columns=8)
     assert len(fig.data) == 24 and all(trace.type == "heatmap" for trace in fig.data)
     assert [a.text for a in fig.layout.annotations] == titles
+
+
+@pytest.mark.parametrize(("preset", "expected"), [(None, "1"), ("0", "0")])
+def test_onednn_kernels_are_on_unless_the_environment_says_otherwise(preset, expected):
+    """They halve the CNN's evaluation on this TensorFlow (bench/evaluate_speed.py), and
+    must be chosen before TensorFlow loads: importing mnist_core does it, in a fresh
+    Python as the app and the command line start."""
+    env = {key: value for key, value in os.environ.items() if key != "TF_ENABLE_ONEDNN_OPTS"}
+    if preset is not None:
+        env["TF_ENABLE_ONEDNN_OPTS"] = preset
+    code = "import os, mnist_core; print(os.environ['TF_ENABLE_ONEDNN_OPTS'])"
+    result = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True,
+                            text=True, cwd=Path(__file__).resolve().parents[1], check=True)
+    assert result.stdout.strip() == expected
