@@ -36,9 +36,11 @@ from tests.e2e.conftest import (  # noqa: E402
 from tests.e2e.test_browser import (  # noqa: E402, F401  (re-exported for the benchmarks)
     DRAW_PROMPT,
     LARGE,
+    PROBE_JS,
     canvas,
     clear_canvas,
     draw_stroke,
+    install_latency_probe,
     metric,
     metric_value,
     one,
@@ -46,6 +48,7 @@ from tests.e2e.test_browser import (  # noqa: E402, F401  (re-exported for the b
     open_app,
     select_slider_option,
     seven,
+    stroke_latency,
     wait_until_idle,
     zero,
 )
@@ -205,38 +208,6 @@ def quick_train(page: Page, url: str, images: str = "5,000") -> tuple[str, float
     wait_until_idle(page)
     expect(canvas(page)).to_be_visible()
     return page.url.split("run=")[1].split("&")[0], time.perf_counter() - clicked
-
-
-PROBE_JS = """() => {
-    // Mouse-up → the Prediction metric in the DOM, timed inside the page.
-    const probe = window.__latency = {up: null, shown: null};
-    const shown = () => [...document.querySelectorAll('[data-testid="stMetricLabel"]')]
-        .some(label => label.textContent.trim() === 'Prediction');
-    document.addEventListener('mouseup', () => {
-        probe.up = performance.now(); probe.shown = shown() ? probe.up : null;
-    }, true);
-    new MutationObserver(() => {
-        if (probe.up !== null && probe.shown === null && shown()) probe.shown = performance.now();
-    }).observe(document.body, {childList: true, subtree: true, characterData: true});
-}"""
-
-
-def install_latency_probe(page: Page) -> None:
-    page.evaluate(PROBE_JS)
-
-
-def stroke_latency(page: Page, stroke) -> float:
-    """Draw one stroke on an empty canvas; seconds from its mouse-up to the Prediction metric.
-
-    Timed in the page (performance.now at the mouse-up event and when a MutationObserver
-    first sees the metric), so Playwright's polling adds nothing.
-    """
-    assert metric(page, "Prediction").count() == 0, "clear the canvas first"
-    draw_stroke(page, stroke)
-    expect(metric(page, "Prediction")).to_be_visible()
-    probe = page.evaluate("() => window.__latency")
-    assert probe["up"] is not None and probe["shown"] is not None, probe
-    return (probe["shown"] - probe["up"]) / 1000
 
 
 def percentile(values, q: float) -> float:

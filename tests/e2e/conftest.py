@@ -16,6 +16,7 @@ import time
 import urllib.error
 import urllib.request
 from pathlib import Path
+from typing import Iterator
 
 import pytest
 
@@ -103,15 +104,16 @@ def artifacts() -> Path:
     return ARTIFACTS
 
 
-@pytest.fixture(scope="session")
-def app_url(artifacts):
-    """The app served by `streamlit run app.py` on a free local port, for the whole session."""
-    _require_chromium()
+@contextlib.contextmanager
+def app_server(log_path: Path, **env: str) -> Iterator[tuple[subprocess.Popen, str]]:
+    """`streamlit run app.py` on a free local port, with `env` added to its environment.
+
+    Yields the process and its URL once healthy; stopped by its own process id on the
+    way out, unless it has died already (a test may kill it).
+    """
     port = _free_port()
-    env = dict(os.environ)
+    env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2", **env}
     env.setdefault("MNIST_DATA", str(SHARED_MNIST))
-    env["TF_CPP_MIN_LOG_LEVEL"] = "2"
-    log_path = artifacts / "streamlit-e2e.log"
     command = [
         sys.executable, "-m", "streamlit", "run", "app.py",
         "--server.headless", "true",
@@ -120,18 +122,28 @@ def app_url(artifacts):
         "--browser.gatherUsageStats", "false",
     ]
     with open(log_path, "w") as log:
-        proc = subprocess.Popen(command, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
+        process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=log,
+                                   stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}"
     try:
-        _wait_until_healthy(proc, url, log_path)
-        yield url
+        _wait_until_healthy(process, url, log_path)
+        yield process, url
     finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(timeout=10)
+        if process.poll() is None:
+            process.terminate()
+            try:
+                process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait(timeout=10)
+
+
+@pytest.fixture(scope="session")
+def app_url(artifacts):
+    """The app served by `streamlit run app.py` on a free local port, for the whole session."""
+    _require_chromium()
+    with app_server(artifacts / "streamlit-e2e.log") as (_, url):
+        yield url
 
 
 @contextlib.contextmanager

@@ -432,6 +432,39 @@ DRAWINGS = [  # (label, digit, strokes)
 # --- the tests ---------------------------------------------------------------------------
 
 
+
+PROBE_JS = """() => {
+    // Mouse-up → the Prediction metric in the DOM, timed inside the page.
+    const probe = window.__latency = {up: null, shown: null};
+    const shown = () => [...document.querySelectorAll('[data-testid="stMetricLabel"]')]
+        .some(label => label.textContent.trim() === 'Prediction');
+    document.addEventListener('mouseup', () => {
+        probe.up = performance.now(); probe.shown = shown() ? probe.up : null;
+    }, true);
+    new MutationObserver(() => {
+        if (probe.up !== null && probe.shown === null && shown()) probe.shown = performance.now();
+    }).observe(document.body, {childList: true, subtree: true, characterData: true});
+}"""
+
+
+def install_latency_probe(page: Page) -> None:
+    page.evaluate(PROBE_JS)
+
+
+def stroke_latency(page: Page, stroke) -> float:
+    """Draw one stroke on an empty canvas; seconds from its mouse-up to the Prediction metric.
+
+    Timed in the page (performance.now at the mouse-up event and when a MutationObserver
+    first sees the metric), so Playwright's polling adds nothing.
+    """
+    assert metric(page, "Prediction").count() == 0, "clear the canvas first"
+    draw_stroke(page, stroke)
+    expect(metric(page, "Prediction")).to_be_visible()
+    probe = page.evaluate("() => window.__latency")
+    assert probe["up"] is not None and probe["shown"] is not None, probe
+    return (probe["shown"] - probe["up"]) / 1000
+
+
 def test_every_page_loads_from_the_sidebar(fresh_page, app_url):
     """Home, Train and Draw each open from the sidebar, without a traceback."""
     page = fresh_page

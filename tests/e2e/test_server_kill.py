@@ -10,15 +10,12 @@ back, in the browser and on disk.
 
 from __future__ import annotations
 
-import contextlib
 import os
 import re
 import signal
 import subprocess
-import sys
 import time
 from pathlib import Path
-from typing import Iterator
 
 import pytest
 from kill_checks import check_files_as_killed, check_recovered
@@ -26,15 +23,7 @@ from playwright.sync_api import Page, expect
 
 from mnist_core.store import TEMP_PREFIX, RunStore, StoreError
 
-from .conftest import (
-    ROOT,
-    SHARED_MNIST,
-    _free_port,
-    _log_tail,
-    _wait_until_healthy,
-    close_page,
-    new_page,
-)
+from .conftest import _log_tail, app_server, close_page, new_page
 from .test_browser import exceptions, open_app, start_training, table_rows
 
 EPOCHS = 50  # far more than are trained before the kill
@@ -45,39 +34,6 @@ SETUP = f"epochs={EPOCHS}&train_size=1000&batch_size=32&units={UNITS}"
 EPOCHS_BEFORE_KILL = 2
 SAVED_EPOCHS_TIMEOUT_S = 180
 RUN_IN_URL = re.compile(r"[?&]run=([A-Za-z0-9_-]{8})")
-
-
-@contextlib.contextmanager
-def app_server(runs_dir: Path, log_path: Path) -> Iterator[tuple[subprocess.Popen, str]]:
-    """`streamlit run app.py` saving runs in `runs_dir`, as the session's `app_url` starts it.
-
-    Stopped by its own process id on the way out, unless the test killed it already.
-    """
-    port = _free_port()
-    env = {**os.environ, "MNIST_RUNS_DIR": str(runs_dir), "TF_CPP_MIN_LOG_LEVEL": "2"}
-    env.setdefault("MNIST_DATA", str(SHARED_MNIST))
-    command = [
-        sys.executable, "-m", "streamlit", "run", "app.py",
-        "--server.headless", "true",
-        "--server.address", "127.0.0.1",
-        "--server.port", str(port),
-        "--browser.gatherUsageStats", "false",
-    ]
-    with open(log_path, "w") as log:
-        process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=log,
-                                   stderr=subprocess.STDOUT)
-    url = f"http://127.0.0.1:{port}"
-    try:
-        _wait_until_healthy(process, url, log_path)
-        yield process, url
-    finally:
-        if process.poll() is None:
-            process.terminate()
-            try:
-                process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait(timeout=10)
 
 
 def wait_for_saved_epochs(process: subprocess.Popen, store: RunStore, run_id: str,
@@ -118,7 +74,7 @@ def test_a_server_killed_mid_training_restarts_with_the_run_interrupted_and_inta
     runs_dir = tmp_path / "runs"
     store = RunStore(runs_dir, recover=False)  # reads only: marking is the server's job
     before_log = artifacts / "streamlit-server-kill-before.log"
-    with app_server(runs_dir, before_log) as (process, url):
+    with app_server(before_log, MNIST_RUNS_DIR=str(runs_dir)) as (process, url):
         page = new_page(browser)
         try:
             open_app(page, url, f"train?{SETUP}", "Train the network")
@@ -136,7 +92,8 @@ def test_a_server_killed_mid_training_restarts_with_the_run_interrupted_and_inta
                                     min_epochs=EPOCHS_BEFORE_KILL)
     n = len(history)
 
-    with app_server(runs_dir, artifacts / "streamlit-server-kill-after.log") as (_, url):
+    with app_server(artifacts / "streamlit-server-kill-after.log",
+                    MNIST_RUNS_DIR=str(runs_dir)) as (_, url):
         page = new_page(browser)
         try:
             open_app(page, url, "runs", "Runs")
