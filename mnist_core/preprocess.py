@@ -111,16 +111,22 @@ def remove_specks(ink: np.ndarray) -> np.ndarray:
     Pieces are traced down to the faintest ink, so each keeps its anti-aliased
     fringe, but sized by their solid core.
     """
-    # Pixels touching at a corner belong together: thin slanted strokes are diagonal chains.
-    labels, count = ndimage.label(ink > FRINGE_THRESHOLD, structure=np.ones((3, 3)))
-    if count == 0:
+    drawn = ink > FRINGE_THRESHOLD
+    rows = np.flatnonzero(drawn.any(axis=1))
+    if rows.size == 0:
         return np.zeros_like(ink)
-    sizes = np.bincount(labels[ink > INK_THRESHOLD], minlength=count + 1)[1:]
+    cols = np.flatnonzero(drawn.any(axis=0))
+    box = np.s_[rows[0] : rows[-1] + 1, cols[0] : cols[-1] + 1]  # all of the ink, less work
+    # Pixels touching at a corner belong together: thin slanted strokes are diagonal chains.
+    labels, count = ndimage.label(drawn[box], structure=np.ones((3, 3)))
+    sizes = np.bincount(labels[ink[box] > INK_THRESHOLD], minlength=count + 1)[1:]
     min_size = max(MIN_PIECE_OF_CANVAS * ink.size, MIN_PIECE_OF_LARGEST * sizes.max(), 1)
     if (sizes >= min_size).all():  # the usual drawing: nothing to drop, nothing to copy
         return ink.astype(np.float32, copy=False)
     keep = np.concatenate([[False], sizes >= min_size])
-    return np.where(keep[labels], ink, 0.0).astype(np.float32)
+    cleaned = np.zeros(ink.shape, np.float32)
+    cleaned[box] = np.where(keep[labels], ink[box], 0.0)
+    return cleaned
 
 
 @dataclass(frozen=True)
