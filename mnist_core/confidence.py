@@ -12,10 +12,11 @@ those right (92% over all); 16% of scribbles pass instead of 57%.
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 
 import numpy as np
-from scipy import ndimage
+from scipy import ndimage, sparse
 
 SURE_PROBABILITY = 0.7
 SURE_AGREEMENT = 0.8
@@ -30,16 +31,38 @@ RULE_TEXT = (
 
 
 def nudged_copies(x: np.ndarray) -> np.ndarray:
-    """The 28×28 input and slightly shifted, rotated and shrunk copies of it (first: x)."""
-    copies = [x]
-    copies += [ndimage.rotate(x, angle, reshape=False, order=1) for angle in ROTATIONS]
-    copies += [ndimage.shift(x, shift, order=0) for shift in SHIFTS]
-    small = ndimage.zoom(x, ZOOM, order=1)
-    pad = (x.shape[0] - small.shape[0]) // 2
-    shrunk = np.zeros_like(x)
-    shrunk[pad : pad + small.shape[0], pad : pad + small.shape[1]] = small
+    """The 28×28 input and slightly shifted, rotated and shrunk copies of it (first: x).
+
+    Every nudge is linear in the pixels, so all of them together are one sparse
+    matrix, built once: a drawing's copies cost one product (~0.05 ms) instead of
+    seven scipy.ndimage calls (~0.35 ms), with the same result.
+    """
+    x = np.asarray(x, dtype=np.float32)
+    copies = (_nudge_matrix(x.shape) @ x.ravel()).reshape(-1, *x.shape)
+    return np.clip(copies, 0.0, 1.0)
+
+
+@functools.cache
+def _nudge_matrix(shape: tuple[int, int]) -> sparse.csr_array:
+    """`_nudge` of every one-pixel image: column i holds the copies of pixel i."""
+    pixels = np.eye(shape[0] * shape[1], dtype=np.float32).reshape(-1, *shape)
+    columns = _nudge(pixels).reshape(len(pixels), -1)  # pixel × (copy, row, column)
+    return sparse.csr_array(columns.T)
+
+
+def _nudge(images: np.ndarray) -> np.ndarray:
+    """Each image of a stack (N×H×W) and its nudged copies: N × copies × H × W."""
+    across = (2, 1)  # rotate within each image, not across the stack
+    copies = [images]
+    copies += [ndimage.rotate(images, angle, axes=across, reshape=False, order=1)
+               for angle in ROTATIONS]
+    copies += [ndimage.shift(images, (0, *shift), order=0) for shift in SHIFTS]
+    small = ndimage.zoom(images, (1, ZOOM, ZOOM), order=1)
+    pad = (images.shape[1] - small.shape[1]) // 2
+    shrunk = np.zeros_like(images)
+    shrunk[:, pad : pad + small.shape[1], pad : pad + small.shape[2]] = small
     copies.append(shrunk)
-    return np.clip(np.array(copies, dtype=np.float32), 0.0, 1.0)
+    return np.stack(copies, axis=1)
 
 
 @dataclass(frozen=True)

@@ -124,6 +124,13 @@ def test_each_nudged_copy_differs_from_the_input(digit):
         assert copy.sum() == pytest.approx(digit.sum(), rel=0.35), number
 
 
+def test_nudged_copies_come_from_the_sparse_map_exactly_as_from_scipy(digit):
+    from mnist_core.confidence import _nudge
+
+    direct = np.clip(_nudge(digit[None])[0], 0.0, 1.0)
+    np.testing.assert_allclose(nudged_copies(digit), direct, atol=1e-6)
+
+
 def test_nudged_copies_of_a_blank_input_stay_blank():
     copies = nudged_copies(np.zeros((28, 28), np.float32))
     assert copies.shape == (COPIES, 28, 28) and not copies.any()
