@@ -10,9 +10,10 @@ browser rendering the answer; the browser shares the 2 cores with the server.
 
 Server: in this process, the Draw page's work per stroke on `--drawings` simulated
 drawings (mnist_core.drawings: 280×280 canvases of MNIST test digits), step by step:
-`preprocess_canvas`, then `read_digit` (the nudged copies, and one call of the
-default dense model's traced inference; the model trained one epoch on 5,000 images),
-the drawings `--gap` seconds apart. `--server-only` skips the browser.
+`preprocess_canvas`, then `read_digit_at` as the page calls it (the nudged copies, and
+one reading of them by the run's predictor: the default dense model, trained one epoch
+on 5,000 images, read in numpy), the drawings `--gap` seconds apart. `--server-only`
+skips the browser.
 
 Targets: browser p50 ≤ 400 ms; server (preparation + model call) p50 ≤ 5 ms.
 
@@ -49,9 +50,9 @@ from browser import (
 BROWSER_TARGET_S = 0.400
 SERVER_TARGET_S = 0.005
 STEP_PREPARE = "preprocess_canvas"
-STEP_READ = "read_digit (nudged copies, one model call, verdict)"
+STEP_READ = "read_digit_at (nudged copies, one model call, verdict)"
 STEP_COPIES = "of which the nudged copies"
-STEP_ALL = "preprocess_canvas + read_digit"
+STEP_ALL = "preprocess_canvas + read_digit_at"
 # (digit, shape) at (x, y, size) on the 280×280 canvas: large, medium, small, off-centre.
 SHAPES = [("1", one), ("7", seven), ("0", zero), ("1", one_with_flag)]
 PLACES = [(50, 30, 220), (60, 60, 160), (15, 15, 100), (170, 160, 100), (100, 20, 140)]
@@ -86,7 +87,7 @@ def server_latencies(count: int, gap_s: float) -> dict[str, list[float]]:
     from mnist_core.config import ModelConfig, TrainConfig
     from mnist_core.data import load_mnist
     from mnist_core.drawings import drawn_test_set
-    from mnist_core.predict import read_digit
+    from mnist_core.predict import read_digit_at
     from mnist_core.preprocess import preprocess_canvas
     from mnist_core.train import TrainingJob
 
@@ -94,17 +95,17 @@ def server_latencies(count: int, gap_s: float) -> dict[str, list[float]]:
     job = TrainingJob(data, ModelConfig(), TrainConfig(epochs=1, train_size=5000))
     job.run()
     canvases, _ = drawn_test_set(data.x_test, data.y_test, count, seed=3)
-    model = job.model
-    read_digit(model, np.zeros((28, 28), np.float32))  # warm-up: the first call traces
+    predictor, snapshot = job.predictor, job.latest_snapshot()
+    read_digit_at(predictor, snapshot, np.zeros((28, 28), np.float32))  # warm-up
     steps: dict[str, list[float]] = {STEP_PREPARE: [], STEP_READ: [], STEP_COPIES: []}
     for canvas in canvases:
         time.sleep(gap_s)
         started = time.perf_counter()
         x = preprocess_canvas(canvas)
         prepared = time.perf_counter()
-        read_digit(model, x)
+        read_digit_at(predictor, snapshot, x)
         read = time.perf_counter()
-        nudged_copies(x)  # again, alone: the share of read_digit that is not the model
+        nudged_copies(x)  # again, alone: the share of read_digit_at that is not the model
         steps[STEP_PREPARE].append(prepared - started)
         steps[STEP_READ].append(read - prepared)
         steps[STEP_COPIES].append(time.perf_counter() - read)

@@ -5,6 +5,11 @@ on every stroke, and an eager `model(x)` runs op by op. The model's inference is
 traced once into a `tf.function` (`graph_call`) and called directly: measured on 2
 cores for a drawing's batch of 8, about 0.6–0.8 ms (dense) and 1.8–2.8 ms (CNN),
 against 1.0 and 2.8 ms through `predict_on_batch` and 4.4 and 15 ms eagerly.
+
+Even a traced call spends 1–3 ms in TensorFlow's executor, most of it when the call
+comes after a pause, as strokes do. A dense network's few matrix products take
+0.2–0.6 ms in numpy, so the Draw page reads drawings with `dense_forward` whenever
+the network is a stack of Dense layers (the default), and through TensorFlow otherwise.
 """
 
 from __future__ import annotations
@@ -12,7 +17,7 @@ from __future__ import annotations
 import threading
 import weakref
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Sequence
+from typing import TYPE_CHECKING, Callable, Sequence
 
 import keras
 import numpy as np
@@ -33,11 +38,16 @@ def predict_proba(model: keras.Model, x: np.ndarray) -> np.ndarray:
 
     Images are 28×28 floats in [0, 1] (white digit on black), or already flat 784-vectors.
     """
-    x = np.asarray(x, dtype=np.float32)
-    single = x.shape in ((IMAGE_SIZE, IMAGE_SIZE), (IMAGE_SIZE * IMAGE_SIZE,))
-    batch = x.reshape((1 if single else len(x), *model.input_shape[1:]))
+    batch, single = _as_batch(x, model.input_shape[1:])
     probabilities = graph_call(model)(batch).numpy()
     return probabilities[0] if single else probabilities
+
+
+def _as_batch(x: np.ndarray, shape: Sequence[int]) -> tuple[np.ndarray, bool]:
+    """(the images as a float32 batch of `shape`, whether `x` was a single image)."""
+    x = np.asarray(x, dtype=np.float32)
+    single = x.shape in ((IMAGE_SIZE, IMAGE_SIZE), (IMAGE_SIZE * IMAGE_SIZE,))
+    return x.reshape((1 if single else len(x), *shape)), single
 
 
 # Each model's inference as a traced graph function (see `graph_call`).
@@ -66,16 +76,62 @@ def graph_call(model: keras.Model):
         return call
 
 
+def _softmax(z: np.ndarray) -> np.ndarray:
+    e = np.exp(z - z.max(axis=-1, keepdims=True))
+    return e / e.sum(axis=-1, keepdims=True)
+
+
+_NUMPY_ACTIVATIONS: dict[str, Callable[[np.ndarray], np.ndarray]] = {
+    "linear": lambda z: z,
+    "relu": lambda z: np.maximum(z, 0.0),
+    "tanh": np.tanh,
+    "sigmoid": lambda z: 1.0 / (1.0 + np.exp(-z)),
+    "softmax": _softmax,
+}
+# Layers that leave a flat input as it is at inference (augmentation acts in training only).
+_INFERENCE_IDENTITY = (
+    keras.layers.Dropout, keras.layers.Flatten, keras.layers.Reshape,
+    keras.layers.RandomTranslation, keras.layers.RandomRotation, keras.layers.RandomZoom,
+)
+
+
+def dense_forward(model: keras.Model) -> Callable[[np.ndarray], np.ndarray] | None:
+    """The model's inference in numpy, if it is a stack of Dense layers; else None.
+
+    Takes flat 784-vectors (N×784) and gives the softmax, as the model does. It holds
+    a copy of the weights as they are now: build it again after they change.
+    """
+    steps = []
+    for layer in model.layers:
+        if isinstance(layer, _INFERENCE_IDENTITY):
+            continue
+        activation = getattr(getattr(layer, "activation", None), "__name__", None)
+        if not isinstance(layer, keras.layers.Dense) or activation not in _NUMPY_ACTIVATIONS:
+            return None
+        kernel = keras.ops.convert_to_numpy(layer.kernel)
+        bias = keras.ops.convert_to_numpy(layer.bias) if layer.use_bias else 0.0
+        steps.append((kernel, bias, _NUMPY_ACTIVATIONS[activation]))
+
+    def forward(batch: np.ndarray) -> np.ndarray:
+        for kernel, bias, activation in steps:
+            batch = activation(batch @ kernel + bias)
+        return batch
+
+    return forward
+
+
 class SnapshotPredictor:
     """Predictions from a run's epoch snapshots, on a private copy of its network.
 
     The training thread keeps changing the run's own model, so predictions never
     use it: this copy gets a snapshot's weights, under a lock shared by every
-    session that views the run.
+    session that views the run. A dense network then answers in numpy
+    (`dense_forward`), any other through TensorFlow.
     """
 
     def __init__(self, model_config: ModelConfig) -> None:
         self._model = build_model(model_config)
+        self._forward: Callable[[np.ndarray], np.ndarray] | None = None
         self._epoch: int | None = None
         self._lock = threading.Lock()
 
@@ -83,8 +139,13 @@ class SnapshotPredictor:
         with self._lock:
             if snapshot.epoch != self._epoch:
                 self._model.set_weights(list(snapshot.weights))
+                self._forward = dense_forward(self._model)
                 self._epoch = snapshot.epoch
-            return predict_proba(self._model, x)
+            if self._forward is None:
+                return predict_proba(self._model, x)
+            batch, single = _as_batch(x, (IMAGE_SIZE * IMAGE_SIZE,))
+            probabilities = self._forward(batch)
+            return probabilities[0] if single else probabilities
 
     def warm_up(self, snapshot: Snapshot) -> None:
         """One prediction on a blank batch of drawing size, so the first real one is fast."""

@@ -92,3 +92,60 @@ def test_the_graph_call_matches_the_model_and_follows_new_weights(digits):
     model.set_weights(other.get_weights())
     np.testing.assert_allclose(predict_proba(model, flat),
                                np.asarray(other(flat, training=False)), atol=1e-6)
+
+
+@pytest.mark.parametrize("config", [
+    {},  # the classic network
+    {"hidden_units": (64, 32), "activation": "tanh", "dropout": 0.2},
+    {"hidden_units": (16,), "activation": "sigmoid", "augment": True},
+], ids=["classic", "two-hidden-tanh-dropout", "sigmoid-augmented"])
+def test_dense_forward_answers_as_the_model_does(digits, config):
+    """The numpy reading of a dense network is the network's own softmax."""
+    from mnist_core.config import ModelConfig
+    from mnist_core.model import build_model
+    from mnist_core.predict import dense_forward
+
+    model = build_model(ModelConfig(**config))
+    flat = digits[0].reshape(-1, 784)
+    forward = dense_forward(model)
+    np.testing.assert_allclose(forward(flat), np.asarray(model(flat, training=False)),
+                               atol=1e-5)
+
+
+def test_dense_forward_declines_what_is_not_a_stack_of_dense_layers():
+    from mnist_core.config import ModelConfig
+    from mnist_core.model import build_model
+    from mnist_core.predict import dense_forward
+
+    assert dense_forward(build_model(ModelConfig(architecture="cnn", conv_filters=(4,)))) is None
+    gelu = keras.Sequential([keras.Input((784,)), keras.layers.Dense(8, activation="gelu"),
+                             keras.layers.Dense(10, activation="softmax")])
+    assert dense_forward(gelu) is None
+
+
+@pytest.mark.parametrize("architecture", ["dense", "cnn"])
+def test_the_snapshot_predictor_follows_each_snapshot_in_either_path(
+        digits, architecture, monkeypatch):
+    """A dense network's snapshots are read in numpy, a CNN's through TensorFlow; both
+    give the softmax of the network with that snapshot's weights, epoch after epoch."""
+    import mnist_core.predict
+    from mnist_core.config import ModelConfig
+    from mnist_core.model import build_model
+    from mnist_core.predict import SnapshotPredictor
+    from mnist_core.train import Snapshot
+
+    if architecture == "dense":
+        def no_tensorflow(model):
+            raise AssertionError("a dense network is read in numpy")
+        monkeypatch.setattr(mnist_core.predict, "graph_call", no_tensorflow)
+
+    config = ModelConfig(architecture=architecture, hidden_units=(32,), conv_filters=(4,))
+    images = digits[0]
+    predictor = SnapshotPredictor(config)
+    for epoch in (1, 2):
+        network = build_model(config)  # fresh random weights: each epoch differs
+        snapshot = Snapshot(epoch, tuple(network.get_weights()))
+        expected = np.asarray(network(images.reshape(-1, 784), training=False))
+        np.testing.assert_allclose(predictor.softmax(snapshot, images), expected, atol=1e-5)
+        np.testing.assert_allclose(predictor.softmax(snapshot, images[0]), expected[0],
+                                   atol=1e-5)
