@@ -297,3 +297,15 @@ def test_onednn_kernels_are_on_unless_the_environment_says_otherwise(preset, exp
     result = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True,
                             text=True, cwd=Path(__file__).resolve().parents[1], check=True)
     assert result.stdout.strip() == expected
+
+
+def test_numpy_matrix_products_stay_on_the_calling_thread():
+    """OpenBLAS's workers only spin on the app's small products (a drawing through a
+    dense network) and take CPU from training and the browser; importing mnist_core
+    limits them to one thread, in a fresh Python as the app starts."""
+    code = ("import mnist_core; from threadpoolctl import threadpool_info; "
+            "print(sorted({pool['num_threads'] for pool in threadpool_info() "
+            "if pool['user_api'] == 'blas'}))")
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                            cwd=Path(__file__).resolve().parents[1], check=True)
+    assert result.stdout.strip() == "[1]"
