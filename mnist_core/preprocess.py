@@ -183,11 +183,16 @@ def stroke_width(ink: np.ndarray) -> float:
     (Area over centre-line length, the simpler measure, overestimates fat strokes by
     a fifth or more: their centre lines stop a pen's radius short of each end.)
     """
+    return _stroke_measure(ink)[0]
+
+
+def _stroke_measure(ink: np.ndarray) -> tuple[float, np.ndarray]:
+    """(`stroke_width`, each pixel's distance to the nearest background pixel)."""
     mask = ink > 0.5
+    depth = ndimage.distance_transform_edt(mask)
     centre_line = skeletonize(mask)
-    if not centre_line.any():
-        return 0.0
-    return float(2 * np.median(ndimage.distance_transform_edt(mask)[centre_line]))
+    width = float(2 * np.median(depth[centre_line])) if centre_line.any() else 0.0
+    return width, depth
 
 
 def normalise_stroke(work: np.ndarray) -> np.ndarray:
@@ -197,16 +202,18 @@ def normalise_stroke(work: np.ndarray) -> np.ndarray:
     Thin pens are misread most. A fat pen blots small digits; eroding it back to
     MNIST's width (and fitting the thinner digit to 20×20 again) reads better,
     measured on bench/drawn_digits.py: 93.2% instead of 91.6% of the drawings for
-    the dense model, 95.6% instead of 94.3% for the CNN.
+    the dense model, 95.6% instead of 94.3% for the CNN. The erosion keeps the ink
+    deeper than the radius inside the stroke, with a one-pixel soft edge: the same
+    readings as eroding with a disk (measured), without its cost for fat pens.
     """
     target = MNIST_STROKE_WIDTH * WORK_SIZE / DIGIT_BOX
-    width = stroke_width(work)
+    width, depth = _stroke_measure(work)
     if width and width < THICKEN_BELOW * target:
         return ndimage.grey_dilation(work, footprint=_disk((target - width) / 2))
     if width > THIN_ABOVE * target:
         # A blob is no stroke: erode by at most a quarter of the digit, which erases it.
         radius = min((width - target) / 2, WORK_SIZE / 4)
-        return ndimage.grey_erosion(work, footprint=_disk(radius))
+        return np.clip(depth - radius, 0.0, 1.0).astype(np.float32)
     return work
 
 
