@@ -96,11 +96,14 @@ _INFERENCE_IDENTITY = (
 
 
 def dense_forward(model: keras.Model) -> Callable[[np.ndarray], np.ndarray] | None:
-    """The model's inference in numpy, if it is a stack of Dense layers; else None.
+    """The model's inference in numpy, if it is a stack of Dense layers on flat 784-vectors;
+    else None.
 
     Takes flat 784-vectors (N×784) and gives the softmax, as the model does. It holds
     a copy of the weights as they are now: build it again after they change.
     """
+    if tuple(model.input_shape[1:]) != (IMAGE_SIZE * IMAGE_SIZE,):
+        return None  # a Dense layer on 28×28 images works on rows, not on flat vectors
     steps = []
     for layer in model.layers:
         if isinstance(layer, _INFERENCE_IDENTITY):

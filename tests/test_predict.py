@@ -121,6 +121,9 @@ def test_dense_forward_declines_what_is_not_a_stack_of_dense_layers():
     gelu = keras.Sequential([keras.Input((784,)), keras.layers.Dense(8, activation="gelu"),
                              keras.layers.Dense(10, activation="softmax")])
     assert dense_forward(gelu) is None
+    on_rows = keras.Sequential([keras.Input((28, 28)), keras.layers.Dense(8),
+                                keras.layers.Flatten(), keras.layers.Dense(10)])
+    assert dense_forward(on_rows) is None
 
 
 @pytest.mark.parametrize("architecture", ["dense", "cnn"])
