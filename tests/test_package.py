@@ -1,0 +1,41 @@
+"""Importing mnist_core: the process-wide settings it makes before TensorFlow and BLAS run.
+
+Each is checked in a fresh Python, as the app and the command line start.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+@pytest.mark.parametrize(("preset", "expected"), [(None, "1"), ("0", "0")])
+def test_onednn_kernels_are_on_unless_the_environment_says_otherwise(preset, expected):
+    """They halve the CNN's evaluation on this TensorFlow (bench/evaluate_speed.py), and
+    must be chosen before TensorFlow loads: importing mnist_core does it, in a fresh
+    Python as the app and the command line start."""
+    env = {key: value for key, value in os.environ.items() if key != "TF_ENABLE_ONEDNN_OPTS"}
+    if preset is not None:
+        env["TF_ENABLE_ONEDNN_OPTS"] = preset
+    code = "import os, mnist_core; print(os.environ['TF_ENABLE_ONEDNN_OPTS'])"
+    result = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True,
+                            text=True, cwd=ROOT, check=True)
+    assert result.stdout.strip() == expected
+
+
+def test_numpy_matrix_products_stay_on_the_calling_thread():
+    """OpenBLAS's workers only spin on the app's small products (a drawing through a
+    dense network) and take CPU from training and the browser; importing mnist_core
+    limits them to one thread, in a fresh Python as the app starts."""
+    code = ("import mnist_core; from threadpoolctl import threadpool_info; "
+            "print(sorted({pool['num_threads'] for pool in threadpool_info() "
+            "if pool['user_api'] == 'blas'}))")
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                            cwd=ROOT, check=True)
+    assert result.stdout.strip() == "[1]"
