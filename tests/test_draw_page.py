@@ -165,6 +165,25 @@ def test_a_blank_upload_is_nothing_drawn():
     assert "Why preparing the drawing matters" not in [s.value for s in at.subheader]
 
 
+def thick_pen_hints(at: AppTest) -> list[str]:
+    return [i.value for i in at.info if i.value.startswith("**Thick strokes")]
+
+
+def test_a_fat_pen_on_a_small_digit_shows_the_thick_pen_hint(mnist):
+    from mnist_core.drawings import DrawingStyle, draw_digit
+
+    at = app_at("draw")
+    draw(at, drawn_digit(mnist, SEVEN))  # large, MNIST-like strokes
+    assert not at.exception
+    assert not thick_pen_hints(at)
+    small_and_fat = DrawingStyle(height_fraction=0.3, pen_width=28, rotation_degrees=0.0,
+                                 position=(0.5, 0.5))
+    draw(at, draw_digit(mnist.x_test[SEVEN], small_and_fat))
+    assert not at.exception
+    (hint,) = thick_pen_hints(at)
+    assert "larger, or with a thinner pen" in hint
+
+
 # --- With the quick-trained model -----------------------------------------------------------
 
 

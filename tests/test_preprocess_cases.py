@@ -348,6 +348,44 @@ def test_thin_and_fat_pens_end_up_alike(mnist):
     assert best_correlation(thin.centred, fat.centred) > 0.8
 
 
+# --- The thick-pen hint ---------------------------------------------------------------------
+
+
+def test_a_fat_pen_on_a_small_digit_gets_the_thick_pen_hint(mnist):
+    """28 px strokes on a digit a third of the canvas tall: four times MNIST's for the size."""
+    style = DrawingStyle(height_fraction=0.3, pen_width=28, rotation_degrees=0.0,
+                         position=(0.2, 0.6))
+    steps = preprocess_steps(draw_digit(mnist.x_test[0], style))
+    assert steps.thick_pen
+    assert steps.stroke_width == pytest.approx(stroke_width(resize_longer_side(steps.crop,
+                                                                               WORK_SIZE)))
+
+
+@pytest.mark.parametrize("pen, height", [(4, 0.7), (20, 0.7), (28, 0.9)])
+def test_pens_in_proportion_to_the_digit_get_no_hint(mnist, pen, height):
+    style = DrawingStyle(height_fraction=height, pen_width=pen, rotation_degrees=0.0,
+                         position=(0.5, 0.5))
+    assert not preprocess_steps(draw_digit(mnist.x_test[0], style)).thick_pen
+
+
+def test_the_same_pen_gets_the_hint_only_once_the_digit_is_small_for_it(mnist):
+    """A 24 px pen: fine for a digit 80% of the canvas tall, too thick at 30%."""
+    hints = [
+        preprocess_steps(draw_digit(mnist.x_test[0], DrawingStyle(height, 24, 0.0, (0.5, 0.5))))
+        .thick_pen
+        for height in (0.8, 0.6, 0.45, 0.3)
+    ]
+    assert hints[0] is False and hints[-1] is True
+    assert hints == sorted(hints)  # once it appears, it stays as the digit shrinks
+
+
+def test_mnist_digits_themselves_hardly_ever_get_the_hint(mnist):
+    """MNIST's strokes are half the hint's threshold for their size: the hint is about the
+    pen, not about digits written boldly."""
+    hints = [preprocess_steps(digit).thick_pen for digit in mnist.x_test[:300]]
+    assert np.mean(hints) < 0.03, np.mean(hints)
+
+
 # --- The steps themselves -------------------------------------------------------------------
 
 
