@@ -138,8 +138,9 @@ def drawing_area() -> None:
             st.image(enlarge(x, 6), clamp=True,
                      caption="Cropped, fitted to 20×20 and centred by mass in 28×28, like MNIST.")
             if steps.thick_pen:
+                advice = "Draw it" if source == DRAW else "Write it"
                 st.info("**Thick strokes for a digit this size:** loops fill in, and such "
-                        "drawings are misread 3–4× as often. Draw it larger, or with a "
+                        f"drawings are misread 3–4× as often. {advice} larger, or with a "
                         "thinner pen.", icon=":material/brush:")
 
     if steps is not None:

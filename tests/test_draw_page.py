@@ -181,7 +181,20 @@ def test_a_fat_pen_on_a_small_digit_shows_the_thick_pen_hint(mnist):
     draw(at, draw_digit(mnist.x_test[SEVEN], small_and_fat))
     assert not at.exception
     (hint,) = thick_pen_hints(at)
-    assert "larger, or with a thinner pen" in hint
+    assert "Draw it larger, or with a thinner pen" in hint
+
+
+def test_an_upload_written_with_a_fat_marker_gets_the_hint_in_its_words(mnist):
+    from mnist_core.drawings import DrawingStyle, draw_digit
+
+    small_and_fat = DrawingStyle(height_fraction=0.3, pen_width=28, rotation_degrees=0.0,
+                                 position=(0.5, 0.5))
+    ink = draw_digit(mnist.x_test[SEVEN], small_and_fat)[..., 3]
+    at = to_upload(app_at("draw"))
+    at.file_uploader[0].upload("marker.png", encode(255 - ink, "PNG"), "image/png").run()
+    assert not at.exception and not at.error
+    (hint,) = thick_pen_hints(at)
+    assert "Write it larger, or with a thinner pen" in hint
 
 
 # --- With the quick-trained model -----------------------------------------------------------
