@@ -139,16 +139,18 @@ def predict(args: argparse.Namespace) -> int:
     from mnist_core.images import load_image
     from mnist_core.model import load_model
     from mnist_core.predict import read_digit
-    from mnist_core.preprocess import preprocess_canvas
+    from mnist_core.preprocess import THICK_PEN_TEXT, preprocess_steps
 
-    x = preprocess_canvas(load_image(args.image))
-    if x is None:
+    steps = preprocess_steps(load_image(args.image))
+    if steps is None:
         print(f"No digit found in {args.image}: the image looks empty.", file=sys.stderr)
         return 1
-    reading = read_digit(load_model(args.model), x)
+    reading = read_digit(load_model(args.model), steps.centred)
     probabilities = reading.probabilities
     print(f"Prediction: {reading.digit} ({probabilities[reading.digit]:.1%})")
     print(reading.verdict.message)
+    if steps.thick_pen:
+        print(f"Note: {THICK_PEN_TEXT} Write it larger, or with a thinner pen.")
     for d, p in enumerate(probabilities):
         print(f"  {d}: {p:.4f}")
     return 0

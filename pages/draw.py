@@ -10,7 +10,7 @@ import ui
 from mnist_core.confidence import RULE_TEXT
 from mnist_core.figures import enlarge, evolution_figure, softmax_figure
 from mnist_core.images import ImageError, load_image
-from mnist_core.preprocess import naive_resize, preprocess_steps
+from mnist_core.preprocess import THICK_PEN_TEXT, naive_resize, preprocess_steps
 
 CANVAS_SIZE = 280
 DRAW, UPLOAD = "Draw", "Upload a picture"
@@ -139,9 +139,8 @@ def drawing_area() -> None:
                      caption="Cropped, fitted to 20×20 and centred by mass in 28×28, like MNIST.")
             if steps.thick_pen:
                 advice = "Draw it" if source == DRAW else "Write it"
-                st.info("**Thick strokes for a digit this size:** loops fill in, and such "
-                        f"drawings are misread 3–4× as often. {advice} larger, or with a "
-                        "thinner pen.", icon=":material/brush:")
+                st.info(f"{THICK_PEN_TEXT} {advice} larger, or with a thinner pen.",
+                        icon=":material/brush:")
 
     if steps is not None:
         st.subheader("Why preparing the drawing matters")

@@ -93,6 +93,25 @@ def test_predict_reads_a_png_digit(trained_cli, mnist, tmp_path, monkeypatch, ca
     assert code == 0
     assert f"Prediction: {label} (" in stdout, stdout
     assert len(re.findall(r"^  \d: \d\.\d{4}$", stdout, re.MULTILINE)) == 10
+    assert "Thick strokes" not in stdout  # MNIST's own strokes are in proportion
+
+
+def test_predict_notes_strokes_too_thick_for_the_digit(trained_cli, mnist, tmp_path,
+                                                        monkeypatch, capsys):
+    """A small digit written with a fat marker: read, with the thick-pen note after it."""
+    from mnist_core.drawings import DrawingStyle, draw_digit
+
+    _, out = trained_cli
+    style = DrawingStyle(height_fraction=0.3, pen_width=28, rotation_degrees=0.0,
+                         position=(0.5, 0.5))
+    png = tmp_path / "marker.png"
+    Image.fromarray(255 - draw_digit(mnist.x_test[0], style)[..., 3]).save(png)
+    code = run_in_process(monkeypatch, "predict", str(png), "--model", str(out))
+    stdout = capsys.readouterr().out
+    assert code == 0
+    assert "Prediction: " in stdout
+    assert "Note: Thick strokes for a digit this size" in stdout
+    assert "Write it larger, or with a thinner pen." in stdout
 
 
 def test_predict_on_a_non_image_exits_2(monkeypatch, capsys, tmp_path):

@@ -166,7 +166,7 @@ def test_a_blank_upload_is_nothing_drawn():
 
 
 def thick_pen_hints(at: AppTest) -> list[str]:
-    return [i.value for i in at.info if i.value.startswith("**Thick strokes")]
+    return [i.value for i in at.info if i.value.startswith("Thick strokes")]
 
 
 def test_a_fat_pen_on_a_small_digit_shows_the_thick_pen_hint(mnist):
