@@ -338,8 +338,8 @@ def stop_training() -> None:
 def training_monitor() -> None:
     """Progress of this session's run, with charts, refreshed while the run is active.
 
-    The progress bar and figures refresh every half second; the charts, which cost
-    the browser far more to redraw, every two seconds.
+    The progress bar and figures refresh every POLL_SECONDS; the charts, which cost
+    the browser far more to redraw, every CHART_POLL_SECONDS.
     """
     job = current_job()
     if job is None:
