@@ -13,6 +13,10 @@ JavaScript, layout and style. With `--profile` it also runs the DevTools samplin
 profiler and prints JavaScript self-time by script file; the profiler costs CPU
 itself, so Chromium's totals in that run are inflated.
 
+Then, in a second browser context, the Train page while its run trains (the default
+model for `--epochs` epochs, measured for `--watch` seconds from the second epoch
+on): the same numbers per second, since that page redraws its charts on its own.
+
     MNIST_DATA=../shared/data/mnist.npz .venv/bin/python bench/browser_cpu.py
 """
 
@@ -22,6 +26,7 @@ import argparse
 import collections
 import itertools
 import os
+import re
 import time
 from pathlib import Path
 
@@ -35,14 +40,16 @@ from browser import (
     metric,
     new_page,
     one,
+    open_app,
     quick_train,
     seven,
     wait_until_idle,
     zero,
 )
-from playwright.sync_api import expect
+from playwright.sync_api import Page, expect
 
 PARTS = ("Clear", "drawing the stroke", "after the mouse-up")
+WATCHING = "Train page while its run trains, per second"
 MAIN_THREAD = {"TaskDuration": "all tasks", "ScriptDuration": "JavaScript",
                "LayoutDuration": "layout", "RecalcStyleDuration": "style"}
 NOT_JAVASCRIPT = {"(program)", "(idle)", "(root)"}
@@ -94,20 +101,62 @@ def self_time_by_script(profile) -> collections.Counter:
     return seconds
 
 
-def measure(strokes: int, profile: bool):
-    """Per part: Chromium CPU, server CPU, main-thread seconds, and script self-times."""
+class Meter:
+    """CPU of Chromium, of the server and of the page's main thread over some action."""
+
+    def __init__(self, page: Page, server: Server, profile: bool) -> None:
+        self.cdp = page.context.new_cdp_session(page)
+        self.cdp.send("Performance.enable")
+        if profile:
+            self.cdp.send("Profiler.enable")
+        self.server, self.profile = server, profile
+
+    def __call__(self, action) -> tuple[float, float, collections.Counter, collections.Counter]:
+        """(Chromium s, server s, main-thread s by metric, JavaScript s by script)."""
+        before_main, pids = main_thread_seconds(self.cdp), chromium_pids()
+        before_chromium, before_server = cpu_seconds(pids), cpu_seconds(self.server.pids())
+        if self.profile:
+            self.cdp.send("Profiler.start")
+        action()
+        scripts = collections.Counter()
+        if self.profile:
+            scripts = self_time_by_script(self.cdp.send("Profiler.stop")["profile"])
+        main_thread = collections.Counter(
+            {k: v - before_main[k] for k, v in main_thread_seconds(self.cdp).items()})
+        server = cpu_seconds(self.server.pids()) - before_server
+        return cpu_seconds(pids) - before_chromium, server, main_thread, scripts
+
+
+def start_training(page: Page, url: str, epochs: int) -> None:
+    """The Train page, the sidebar's default model for `epochs`, Start; wait for epoch 2."""
+    open_app(page, url, "train", "Train the network")
+    field = page.get_by_test_id("stSidebar").get_by_label("Epochs", exact=True)
+    field.fill(str(epochs))
+    field.press("Enter")
+    wait_until_idle(page)
+    page.get_by_role("button", name="Start training").click()
+    expect(page.get_by_text(re.compile(r"Training: epoch 2/"))).to_be_visible(timeout=300_000)
+
+
+def measure(strokes: int, profile: bool, epochs: int, watch_s: float):
+    """Per part (and for watching a training, per second): Chromium CPU, server CPU,
+    main-thread seconds, and script self-times."""
     chromium_cpu, server_cpu = collections.Counter(), collections.Counter()
-    main_thread = {part: collections.Counter() for part in PARTS}
-    scripts = {part: collections.Counter() for part in PARTS}
+    main_thread = {part: collections.Counter() for part in PARTS + (WATCHING,)}
+    scripts = {part: collections.Counter() for part in PARTS + (WATCHING,)}
+
+    def add(part: str, measured) -> None:
+        chromium_cpu[part] += measured[0]
+        server_cpu[part] += measured[1]
+        main_thread[part] += measured[2]
+        scripts[part] += measured[3]
+
     with chromium() as browser, Server() as server:
         print(describe(browser))
         server.wait_healthy()
         page = new_page(browser)
         quick_train(page, server.url)
-        cdp = page.context.new_cdp_session(page)
-        cdp.send("Performance.enable")
-        if profile:
-            cdp.send("Profiler.enable")
+        meter = Meter(page, server, profile)
         actions = {
             "Clear": lambda stroke: clear_canvas(page),
             "drawing the stroke": lambda stroke: draw_stroke(page, stroke),
@@ -117,19 +166,15 @@ def measure(strokes: int, profile: bool):
         }
         for number, shape in enumerate(itertools.islice(itertools.cycle(SHAPES), strokes)):
             for part in PARTS[1:] if number == 0 else PARTS:  # the first canvas is empty
-                before_main, pids = main_thread_seconds(cdp), chromium_pids()
-                before_chromium, before_server = cpu_seconds(pids), cpu_seconds(server.pids())
-                if profile:
-                    cdp.send("Profiler.start")
-                actions[part](shape[0])
-                if profile:
-                    scripts[part] += self_time_by_script(cdp.send("Profiler.stop")["profile"])
-                chromium_cpu[part] += cpu_seconds(pids) - before_chromium
-                server_cpu[part] += cpu_seconds(server.pids()) - before_server
-                main_thread[part] += collections.Counter(
-                    {k: v - before_main[k] for k, v in main_thread_seconds(cdp).items()})
+                add(part, meter(lambda: actions[part](shape[0])))
         page.context.close()
+
+        trainer = new_page(browser)
+        start_training(trainer, server.url, epochs)
+        add(WATCHING, Meter(trainer, server, profile)(lambda: time.sleep(watch_s)))
+        trainer.context.close()
     counts = {part: strokes - 1 if part == "Clear" else strokes for part in PARTS}
+    counts[WATCHING] = watch_s
     return counts, chromium_cpu, server_cpu, main_thread, scripts
 
 
@@ -138,22 +183,26 @@ def main() -> None:
     parser.add_argument("--strokes", type=int, default=20)
     parser.add_argument("--profile", action="store_true",
                         help="also JavaScript self-time by script (inflates Chromium's CPU)")
+    parser.add_argument("--epochs", type=int, default=20, help="of the watched training")
+    parser.add_argument("--watch", type=float, default=20, help="seconds to watch it train")
     args = parser.parse_args()
     print(f"Machine: {machine()}")
-    counts, chromium_cpu, server_cpu, main_thread, scripts = measure(args.strokes, args.profile)
+    counts, chromium_cpu, server_cpu, main_thread, scripts = measure(
+        args.strokes, args.profile, args.epochs, args.watch)
 
-    print("\nCPU per part of a drawer's cycle, ms (mean over the strokes)\n")
+    print("\nCPU per part of a drawer's cycle, ms (mean over the strokes), and per second "
+          "of watching a training (the server's includes the training itself)\n")
     print("| part | n | Chromium, all processes | server | page main thread: "
           + " | ".join(MAIN_THREAD.values()) + " |")
     print("|---|---|---|---|" + "---|" * len(MAIN_THREAD))
-    for part in PARTS:
+    for part in PARTS + (WATCHING,):
         n = counts[part]
         cells = [f"{main_thread[part][key] / n * 1000:.0f}" for key in MAIN_THREAD]
-        print(f"| {part} | {n} | {chromium_cpu[part] / n * 1000:.0f} "
+        print(f"| {part} | {n:g} | {chromium_cpu[part] / n * 1000:.0f} "
               f"| {server_cpu[part] / n * 1000:.0f} | " + " | ".join(cells) + " |")
     if args.profile:
         print("\nJavaScript self-time by script, ms per part (the 6 largest)\n")
-        for part in PARTS:
+        for part in PARTS + (WATCHING,):
             top = ", ".join(f"{name} {seconds / counts[part] * 1000:.0f}"
                             for name, seconds in scripts[part].most_common(6))
             print(f"- {part}: {top}")
