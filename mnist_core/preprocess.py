@@ -28,6 +28,7 @@ THICK_PEN = 2.0  # strokes this many times MNIST's width for their size fill the
 THICK_PEN_TEXT = ("Thick strokes for a digit this size: loops fill in, and such drawings "
                   "are misread 3–4× as often.")
 WORK_SIZE = 4 * 20  # the crop's longer side while strokes are measured and mended
+WORK_STROKE_WIDTH = MNIST_STROKE_WIDTH * WORK_SIZE / DIGIT_BOX  # MNIST's, at working size
 MAX_PIXEL_VALUE = 65535  # pixel values beyond 16 bits are not a picture
 INK_THRESHOLD = 0.2  # ink strength (0–1) that counts as drawn
 FRINGE_THRESHOLD = 0.02  # the faintest anti-aliased edge of a stroke
@@ -152,7 +153,7 @@ class PreprocessSteps:
         against 4.8%; CNN: 10.8% against 3.6%). Evening the strokes out cannot
         reopen a loop the pen has filled.
         """
-        return self.stroke_width >= THICK_PEN * MNIST_STROKE_WIDTH * WORK_SIZE / DIGIT_BOX
+        return self.stroke_width >= THICK_PEN * WORK_STROKE_WIDTH
 
 
 def preprocess_steps(image: np.ndarray) -> PreprocessSteps | None:
@@ -224,7 +225,7 @@ def normalise_stroke(work: np.ndarray, width: float, depth: np.ndarray) -> np.nd
     deeper than the radius inside the stroke, with a one-pixel soft edge: the same
     readings as eroding with a disk (measured), without its cost for fat pens.
     """
-    target = MNIST_STROKE_WIDTH * WORK_SIZE / DIGIT_BOX
+    target = WORK_STROKE_WIDTH
     if width and width < THICKEN_BELOW * target:
         return ndimage.grey_dilation(work, footprint=_disk((target - width) / 2))
     if width > THIN_ABOVE * target:
