@@ -13,7 +13,14 @@ import secrets
 import streamlit as st
 from streamlit.runtime.scriptrunner import script_runner
 
-from mnist_core.config import ACTIVATIONS, ARCHITECTURES, OPTIMIZERS, ModelConfig, TrainConfig
+from mnist_core.config import (
+    ACTIVATIONS,
+    ARCHITECTURES,
+    LR_SCHEDULES,
+    OPTIMIZERS,
+    ModelConfig,
+    TrainConfig,
+)
 from mnist_core.data import MnistData, load_mnist
 from mnist_core.setup import (
     ALL_IMAGES,
@@ -31,7 +38,20 @@ from mnist_core.setup import (
     setup_from_link,
 )
 
-ARCHITECTURE_NAMES = {"dense": "Dense (classic)", "cnn": "Convolutional (CNN)"}
+ARCHITECTURE_NAMES = {
+    "dense": "Dense (classic)",
+    "cnn": "Convolutional (CNN)",
+    "deep_cnn": "Deeper CNN (batch norm)",
+}
+ARCHITECTURE_CAPTIONS = {
+    "cnn": "Two blocks of 3×3 convolutions (32 and 64 filters) with 2×2 max-pooling, "
+           "then dropout and the softmax layer.",
+    "deep_cnn": "Two blocks of two 3×3 convolutions (32, then 64 filters), each "
+                "batch-normalised, with 2×2 max-pooling and half the dropout; then a "
+                "dense layer of 256 units, dropout and the softmax layer. Reads drawn "
+                "digits best, trains about ten times slower than the CNN.",
+}
+SCHEDULE_NAMES = {"constant": "constant", "cosine": "cosine decay to 0"}
 POLL_SECONDS = 1.0
 CHART_POLL_SECONDS = 3.0
 ROUTED = "routed_by_app"
@@ -124,7 +144,8 @@ def sidebar_config(data: MnistData) -> tuple[ModelConfig, TrainConfig]:
         architecture = st.selectbox(
             "Architecture", ARCHITECTURES, key="architecture",
             format_func=ARCHITECTURE_NAMES.get,
-            help="The classic tutorial's dense network, or Keras' simple MNIST convnet.",
+            help="The classic tutorial's dense network, Keras' simple MNIST convnet, or a "
+                 "deeper convnet with batch normalisation.",
         )
         if architecture == "dense":
             hidden_layers = st.number_input(
@@ -136,8 +157,7 @@ def sidebar_config(data: MnistData) -> tuple[ModelConfig, TrainConfig]:
             )
             dropout = st.slider("Dropout", 0.0, MAX_DROPOUT, step=SLIDER_STEP, key="dropout")
         else:
-            st.caption("Two blocks of 3×3 convolutions (32 and 64 filters) with 2×2 "
-                       "max-pooling, then dropout and the softmax layer.")
+            st.caption(ARCHITECTURE_CAPTIONS[architecture])
             hidden_layers, units = 0, 0
             dropout = st.slider("Dropout", 0.0, MAX_CNN_DROPOUT, step=SLIDER_STEP,
                                 key="cnn_dropout")
@@ -152,6 +172,12 @@ def sidebar_config(data: MnistData) -> tuple[ModelConfig, TrainConfig]:
             "Learning rate", options=LEARNING_RATES, key="learning_rate",
             format_func=lambda rate: f"{rate:g}",
         )
+        lr_schedule = st.selectbox(
+            "Learning-rate schedule", LR_SCHEDULES, key="lr_schedule",
+            format_func=SCHEDULE_NAMES.get,
+            help="Cosine decay lowers the learning rate epoch by epoch toward 0, so the "
+                 "last epochs settle instead of jumping about.",
+        )
     _settings_to_link()
     model_config = ModelConfig(
         architecture=architecture, hidden_units=(units,) * hidden_layers,
@@ -160,7 +186,7 @@ def sidebar_config(data: MnistData) -> tuple[ModelConfig, TrainConfig]:
     )
     train_config = TrainConfig(
         epochs=int(epochs), batch_size=batch_size, validation_split=validation_split,
-        train_size=None if train_size == ALL_IMAGES else train_size,
+        train_size=None if train_size == ALL_IMAGES else train_size, lr_schedule=lr_schedule,
     )
     return model_config, train_config
 

@@ -35,12 +35,17 @@ from mnist_core.predict import predict_proba  # noqa: E402
 from mnist_core.preprocess import naive_resize, preprocess_canvas, preprocess_steps  # noqa: E402
 from mnist_core.train import TrainingJob  # noqa: E402
 
-MODELS = {
-    "dense (classic)": (ModelConfig(), "dense_epochs"),
-    "cnn": (ModelConfig(architecture="cnn", dropout=0.5, optimizer="adam"), "cnn_epochs"),
+MODELS = {  # name: the network, its epochs' argument, its learning-rate schedule
+    "dense (classic)": (ModelConfig(), "dense_epochs", "constant"),
+    "cnn": (ModelConfig(architecture="cnn", dropout=0.5, optimizer="adam"), "cnn_epochs",
+            "constant"),
     "cnn + augmentation": (
         ModelConfig(architecture="cnn", dropout=0.5, optimizer="adam", augment=True),
-        "cnn_epochs",
+        "cnn_epochs", "constant",
+    ),
+    "deeper cnn + augmentation, cosine decay": (
+        ModelConfig(architecture="deep_cnn", dropout=0.5, optimizer="adam", augment=True),
+        "cnn_epochs", "cosine",
     ),
 }
 
@@ -84,9 +89,9 @@ def main() -> None:
           "| s/epoch |")
     print("|---|---|---|---|---|---|---|---|---|", flush=True)
     for name in args.models:  # each row as soon as its model is trained
-        config, epochs_arg = MODELS[name]
+        config, epochs_arg, lr_schedule = MODELS[name]
         epochs = getattr(args, epochs_arg)
-        job = TrainingJob(data, config, TrainConfig(epochs=epochs))
+        job = TrainingJob(data, config, TrainConfig(epochs=epochs, lr_schedule=lr_schedule))
         job.run()
         progress = job.progress()
         model = job.model

@@ -18,7 +18,7 @@ import sys
 
 import numpy as np
 
-from mnist_core.config import ACTIVATIONS, ARCHITECTURES, OPTIMIZERS
+from mnist_core.config import ACTIVATIONS, ARCHITECTURES, LR_SCHEDULES, OPTIMIZERS
 from mnist_core.data import MnistDataError
 from mnist_core.images import ImageError
 from mnist_core.model import ModelFileError
@@ -34,8 +34,11 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--batch-size", type=int, default=128)
     train.add_argument("--optimizer", choices=OPTIMIZERS, default="rmsprop")
     train.add_argument("--learning-rate", type=float, default=0.001)
+    train.add_argument("--lr-schedule", choices=LR_SCHEDULES, default="constant",
+                       help="cosine: lower the learning rate epoch by epoch toward 0")
     train.add_argument("--architecture", choices=ARCHITECTURES, default="dense",
-                       help="dense: the classic tutorial's network; cnn: Keras' simple convnet")
+                       help="dense: the classic tutorial's network; cnn: Keras' simple convnet; "
+                            "deep_cnn: two batch-normalised 3×3 convolutions per block")
     train.add_argument("--hidden-units", type=int, nargs="*", default=[512],
                        help="units of each hidden Dense layer (default: 512)")
     train.add_argument("--augment", action="store_true",
@@ -103,6 +106,7 @@ def train(args: argparse.Namespace) -> int:
     train_config = TrainConfig(
         epochs=args.epochs, batch_size=args.batch_size,
         validation_split=args.validation_split, train_size=args.train_size,
+        lr_schedule=args.lr_schedule,
     )
     data = load_mnist()
     print(f"Data: {data.source}")
@@ -239,6 +243,8 @@ def _model_words(hyperparameters: dict, architecture: str | None) -> str:
     if hyperparameters.get("augment"):
         words.append("augment")
     words.append(f"{hyperparameters.get('optimizer', '')} {hyperparameters.get('learning rate')}")
+    if hyperparameters.get("lr schedule", "constant") != "constant":
+        words.append(hyperparameters["lr schedule"])
     words.append(f"bs {hyperparameters.get('batch size')}")
     return " ".join(word for word in words if word)
 

@@ -17,7 +17,7 @@ from __future__ import annotations
 import textwrap
 from dataclasses import dataclass
 
-from mnist_core.config import ModelConfig, TrainConfig
+from mnist_core.config import BATCH_NORM_MOMENTUM, DEEP_CNN_HEAD_UNITS, ModelConfig, TrainConfig
 
 STYLES = ("Sequential", "Functional", "Subclassing")
 
@@ -40,7 +40,9 @@ class _Layer:
     name: str
     constructor: str
     args: tuple[str, ...]
-    uses_training: bool = False  # Dropout and the random augmentations act in training only
+    # Dropout and the random augmentations act in training only, batch normalisation
+    # differently in training
+    uses_training: bool = False
 
     @property
     def attribute(self) -> str:
@@ -52,7 +54,7 @@ def keras_code(model_config: ModelConfig, train_config: TrainConfig, style: str)
     """A runnable, copyable Keras script for this configuration, in one of `STYLES`."""
     if style not in STYLES:
         raise ValueError(f"style must be one of {', '.join(STYLES)}, not {style!r}")
-    takes_images = _takes_images(model_config)
+    takes_images = model_config.takes_images
     input_shape = "(28, 28, 1)" if takes_images else "(784,)"
     layers = _layers(model_config)
     builders = {"Sequential": _sequential, "Functional": _functional, "Subclassing": _subclassing}
@@ -60,18 +62,14 @@ def keras_code(model_config: ModelConfig, train_config: TrainConfig, style: str)
     gap = "\n" if style == "Subclassing" else ""
     parts = [
         _header(model_config, style),
-        "import keras\nfrom keras import layers\n",
+        ("import math\n\n" if train_config.lr_schedule == "cosine" else "")
+        + "import keras\nfrom keras import layers\n",
         _data_code(train_config, takes_images) + gap,
         "# Build the model\n" + builders[style](layers, input_shape) + "model.summary()\n",
         _training_code(model_config, train_config),
         _evaluation_code(),
     ]
     return "\n".join(parts)
-
-
-def _takes_images(config: ModelConfig) -> bool:
-    """Convolutions and augmentation work on 28×28×1 images; a plain dense net on 784 numbers."""
-    return config.architecture == "cnn" or config.augment
 
 
 def _header(config: ModelConfig, style: str) -> str:
@@ -86,13 +84,21 @@ def _header(config: ModelConfig, style: str) -> str:
 
 def _describe(config: ModelConfig) -> str:
     """The network in words: 'Network: 784 -> Dense(512, relu) -> Dense(10, softmax).'"""
-    steps = ["28x28x1" if _takes_images(config) else "784"]
+    steps = ["28x28x1" if config.takes_images else "784"]
     if config.augment:
         steps.append("augmentation")
     if config.architecture == "cnn":
         for filters in config.conv_filters:
             steps.append(f"Conv2D({filters}, {config.activation}) + pool")
         steps.append("flatten")
+        if config.dropout:
+            steps.append(f"dropout {config.dropout}")
+    elif config.architecture == "deep_cnn":
+        for filters in config.conv_filters:
+            steps.append(f"2 x [Conv2D({filters}, {config.activation}) + batch norm] + pool")
+            if config.dropout:
+                steps.append(f"dropout {config.dropout / 2}")
+        steps.append(f"flatten -> Dense({DEEP_CNN_HEAD_UNITS}, {config.activation})")
         if config.dropout:
             steps.append(f"dropout {config.dropout}")
     else:
@@ -126,6 +132,8 @@ def _layers(config: ModelConfig) -> list[_Layer]:
         layers.append(_Layer("flatten", "Flatten", ()))
         if config.dropout:
             layers.append(_Layer("dropout", "Dropout", (dropout,), True))
+    elif config.architecture == "deep_cnn":
+        layers += _deep_conv_layers(config)
     else:
         if config.augment:
             layers.append(_Layer("flatten", "Flatten", ()))
@@ -134,6 +142,28 @@ def _layers(config: ModelConfig) -> list[_Layer]:
             if config.dropout:
                 layers.append(_Layer(f"dropout_{number}", "Dropout", (dropout,), True))
     layers.append(_Layer("output", "Dense", ("10", 'activation="softmax"')))
+    return layers
+
+
+def _deep_conv_layers(config: ModelConfig) -> list[_Layer]:
+    """The deeper convnet's layers, as `mnist_core.model` builds them."""
+    activation = f'activation="{config.activation}"'
+    momentum = f"momentum={BATCH_NORM_MOMENTUM}"
+    layers: list[_Layer] = []
+    for block, filters in enumerate(config.conv_filters, start=1):
+        for number in (1, 2):
+            conv_args = (str(filters), "kernel_size=3", 'padding="same"', activation)
+            layers.append(_Layer(f"conv_{block}_{number}", "Conv2D", conv_args))
+            layers.append(_Layer(f"norm_{block}_{number}", "BatchNormalization", (momentum,),
+                                 True))
+        layers.append(_Layer(f"pool_{block}", "MaxPooling2D", ("pool_size=2",)))
+        if config.dropout:
+            layers.append(_Layer(f"dropout_{block}", "Dropout",
+                                 (repr(float(config.dropout / 2)),), True))
+    layers.append(_Layer("flatten", "Flatten", ()))
+    layers.append(_Layer("hidden_1", "Dense", (str(DEEP_CNN_HEAD_UNITS), activation)))
+    if config.dropout:
+        layers.append(_Layer("dropout", "Dropout", (repr(float(config.dropout)),), True))
     return layers
 
 
@@ -250,13 +280,26 @@ def _training_code(model_config: ModelConfig, train_config: TrainConfig) -> str:
         "epochs=epochs",
         f"validation_split={float(train_config.validation_split)!r}",
     ]
+    schedule = ""
+    if train_config.lr_schedule == "cosine":
+        schedule = (
+            "\n"
+            "\n"
+            "# Lower the learning rate epoch by epoch along a half cosine, toward 0\n"
+            "def cosine_decay(epoch, learning_rate):\n"
+            f"    return {learning_rate} * 0.5 * (1 + math.cos(math.pi * epoch / epochs))\n"
+            "\n"
+            "\n"
+        )
+        fit_args.append("callbacks=[keras.callbacks.LearningRateScheduler(cosine_decay)]")
     return (
         "# Train the model\n"
         f"batch_size = {int(train_config.batch_size)}\n"
         f"epochs = {int(train_config.epochs)}\n"
         "\n"
         + _call("", "model.compile", compile_args)
-        + "\n"
+        + schedule
+        + ("" if schedule else "\n")
         + _call("", "model.fit", fit_args)
     )
 

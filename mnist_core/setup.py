@@ -14,6 +14,7 @@ from typing import Any, Callable, Mapping, Sequence
 from mnist_core.config import (
     ACTIVATIONS,
     ARCHITECTURES,
+    LR_SCHEDULES,
     MAX_EPOCHS,
     MAX_HIDDEN_LAYERS,
     OPTIMIZERS,
@@ -114,6 +115,7 @@ SETTINGS: dict[str, Setting] = {
     "augment": Setting(False, _yes_no),
     "optimizer": Setting("rmsprop", _one_of(OPTIMIZERS)),
     "learning_rate": Setting(0.001, _nearest(LEARNING_RATES)),
+    "lr_schedule": Setting("constant", _one_of(LR_SCHEDULES)),
 }
 DEFAULTS = {key: setting.default for key, setting in SETTINGS.items()}
 

@@ -794,7 +794,7 @@ def _model_with(config: ModelConfig, weights) -> keras.Model:
 
 def _summary(run: StoredRun) -> RunSummary:
     model, train = run.model_config, run.train_config
-    if model.architecture == "cnn":
+    if model.is_convolutional:
         layers = {"conv filters": " ".join(map(str, model.conv_filters))}
     else:
         layers = {"hidden units": " ".join(map(str, model.hidden_units)) or "none"}
@@ -805,6 +805,7 @@ def _summary(run: StoredRun) -> RunSummary:
         "augment": model.augment,
         "optimizer": model.optimizer,
         "learning rate": model.learning_rate,
+        "lr schedule": train.lr_schedule,
         "batch size": train.batch_size,
         "train size": train.train_size or "all",
     }

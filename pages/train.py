@@ -30,7 +30,9 @@ totals[2].metric("Layers", len(summary.rows))
 st.dataframe(summary.rows, hide_index=True, width="stretch")
 st.caption(
     f"Compiled with optimizer **{model_config.optimizer}** "
-    f"(learning rate {model_config.learning_rate:g}), loss **categorical cross-entropy**, "
+    f"(learning rate {model_config.learning_rate:g}"
+    f"{', cosine decay to 0' if train_config.lr_schedule == 'cosine' else ''}), "
+    "loss **categorical cross-entropy**, "
     f"metric **accuracy**. Training: {train_config.epochs} epoch(s), batch size "
     f"{train_config.batch_size}, {train_config.validation_split:.0%} held out for validation."
 )

@@ -1,5 +1,5 @@
-"""The other networks: Keras' simple MNIST convnet and data augmentation, built, summarised,
-refused when absurd, and each briefly trained.
+"""The other networks: Keras' simple MNIST convnet, the deeper batch-normalised convnet and
+data augmentation, built, summarised, refused when absurd, and each briefly trained.
 """
 
 from __future__ import annotations
@@ -12,6 +12,7 @@ from mnist_core.config import ModelConfig, TrainConfig
 from mnist_core.model import build_model, summary_rows
 
 CNN = ModelConfig(architecture="cnn", dropout=0.5)
+DEEP_CNN = ModelConfig(architecture="deep_cnn", dropout=0.5)
 AUGMENTATION = {
     "random_shift": keras.layers.RandomTranslation,
     "random_rotation": keras.layers.RandomRotation,
@@ -49,8 +50,45 @@ def test_cnn_filters_follow_the_config():
     assert model.count_params() == 80 + 13 * 13 * 8 * 10 + 10
 
 
-@pytest.mark.parametrize("config", [CNN, ModelConfig(), ModelConfig(hidden_units=(32, 16))],
-                         ids=["cnn", "dense", "dense-2-layers"])
+# --- The deeper convnet ------------------------------------------------------------------
+
+
+def test_deeper_cnn_is_two_batch_normalised_conv_pairs_and_a_dense_head():
+    """Per block: two 3×3 "same" convolutions, each with batch normalisation, 2×2 pooling
+    and half the dropout; then Dense(256) with the full dropout and the softmax.
+    320 + 9,248 + 18,496 + 36,928 (convs) + 4 × (32 or 64) × 4 (norms: 768)
+    + 7×7×64 × 256 + 256 (803,072) + 2,570 = 871,402 parameters, 384 of them the
+    normalisations' running statistics."""
+    model = build_model(DEEP_CNN)
+    assert model.count_params() == 871_402
+    assert model.input_shape == (None, 784) and model.output_shape == (None, 10)
+    conv = [layer for layer in model.layers if isinstance(layer, keras.layers.Conv2D)]
+    assert [layer.filters for layer in conv] == [32, 32, 64, 64]
+    assert {(layer.kernel_size, layer.padding) for layer in conv} == {((3, 3), "same")}
+    norms = [layer for layer in model.layers
+             if isinstance(layer, keras.layers.BatchNormalization)]
+    assert len(norms) == 4 and {layer.momentum for layer in norms} == {0.9}
+    for conv_layer, norm in zip(conv, norms):  # each convolution is normalised at once
+        assert model.layers.index(norm) == model.layers.index(conv_layer) + 1
+    assert model.get_layer("pool_1").output.shape[1:] == (14, 14, 32)
+    assert model.get_layer("pool_2").output.shape[1:] == (7, 7, 64)
+    assert [model.get_layer(name).rate for name in ("dropout_1", "dropout_2", "dropout")] == [
+        0.25, 0.25, 0.5]
+    assert model.get_layer("hidden_1").units == 256
+    summary = summary_rows(model)
+    assert summary.non_trainable_params == 2 * (32 + 32 + 64 + 64)
+
+
+def test_deeper_cnn_without_dropout_has_no_dropout_layers():
+    model = build_model(ModelConfig(architecture="deep_cnn", conv_filters=(8, 16, 32)))
+    assert not any(isinstance(layer, keras.layers.Dropout) for layer in model.layers)
+    # Three poolings: 28 → 14 → 7 → 3, so 3×3×32 = 288 inputs to the dense head.
+    assert model.get_layer("hidden_1").kernel.shape == (288, 256)
+
+
+@pytest.mark.parametrize("config", [CNN, DEEP_CNN, ModelConfig(),
+                                    ModelConfig(hidden_units=(32, 16))],
+                         ids=["cnn", "deeper-cnn", "dense", "dense-2-layers"])
 def test_augment_adds_the_random_layers_without_parameters(config):
     plain = build_model(config)
     augmented = build_model(ModelConfig(**{**config.to_dict(), "augment": True}))
@@ -87,7 +125,7 @@ def test_augmentation_changes_the_input_in_training_only(batch, architecture):
     assert first.min() >= -1e-5 and first.max() <= 1 + 1e-5
 
 
-@pytest.mark.parametrize("architecture", ["dense", "cnn"])
+@pytest.mark.parametrize("architecture", ["dense", "cnn", "deep_cnn"])
 def test_predictions_of_an_augmented_model_are_deterministic(batch, architecture):
     model = build_model(ModelConfig(architecture=architecture, augment=True))
     once = keras.ops.convert_to_numpy(model(batch, training=False))
@@ -103,7 +141,8 @@ def test_predictions_of_an_augmented_model_are_deterministic(batch, architecture
 @pytest.mark.parametrize(
     "kwargs, words",
     [
-        ({"architecture": "rnn"}, "architecture must be one of dense, cnn"),
+        ({"architecture": "rnn"}, "architecture must be one of dense, cnn, deep_cnn"),
+        ({"architecture": "deep_cnn", "conv_filters": (8, 8, 8, 8)}, "convolution blocks"),
         ({"architecture": ""}, "architecture"),
         ({"architecture": "cnn", "conv_filters": ()}, "convolution blocks"),
         ({"architecture": "cnn", "conv_filters": (0,)}, "convolution blocks"),
@@ -137,6 +176,7 @@ CONFIGS = {  # as the sidebar builds them by default
     "cnn": CNN,
     "dense+augment": ModelConfig(augment=True),
     "cnn+augment": ModelConfig(architecture="cnn", dropout=0.5, augment=True),
+    "deep_cnn": DEEP_CNN,
 }
 
 
@@ -181,12 +221,17 @@ def test_summary_rows_for_each_architecture(name):
     assert [row["Layer"] for row in summary.rows] == [layer.name for layer in model.layers]
     assert sum(row["Parameters"] for row in summary.rows) == summary.total_params
     assert summary.total_params == model.count_params()
-    assert summary.trainable_params == summary.total_params
-    assert summary.non_trainable_params == 0
+    # Only batch normalisation keeps weights that training does not fit: its running statistics.
+    norm_statistics = sum(row["Parameters"] for row in summary.rows
+                          if row["Type"] == "BatchNormalization") // 2
+    assert summary.non_trainable_params == norm_statistics
+    assert (norm_statistics > 0) == (name == "deep_cnn")
     assert summary.rows[-1]["Output shape"] == "(batch, 10)"
     types = {row["Type"] for row in summary.rows}
     if "cnn" in name:
         assert {"Conv2D", "MaxPooling2D", "Flatten"} <= types
+    if name == "deep_cnn":
+        assert {"BatchNormalization", "Dense"} <= types
     if "augment" in name:
         assert {"RandomTranslation", "RandomRotation", "RandomZoom"} <= types
         by_name = {row["Layer"]: row for row in summary.rows}

@@ -156,3 +156,21 @@ def test_train_with_zero_epochs_exits_2(monkeypatch, capsys, tmp_path):
     assert code == 2
     assert captured.err.startswith("Error:") and "epochs" in captured.err
     assert not out.exists()
+
+
+def test_train_builds_the_deeper_cnn_with_a_cosine_schedule(monkeypatch, capsys, tmp_path):
+    """The deeper convnet and the schedule are chosen on the command line, like the sidebar."""
+    from mnist_core.model import config_of, load_model
+
+    out = tmp_path / "deep.keras"
+    code = run_in_process(monkeypatch, "train", "--architecture", "deep_cnn", "--dropout", "0.5",
+                          "--optimizer", "adam", "--lr-schedule", "cosine", "--epochs", "2",
+                          "--train-size", "256", "--no-save", "--out", str(out))
+    captured = capsys.readouterr()
+    assert code == 0, captured.err
+    assert "Total params: 871,402" in captured.out
+    assert "norm_1_1 (BatchNormalization)" in captured.out
+    model = load_model(str(out))
+    assert config_of(model).architecture == "deep_cnn"
+    # Two epochs of cosine decay leave the optimizer at half its starting rate.
+    assert float(model.optimizer.learning_rate) == pytest.approx(0.0005)

@@ -41,10 +41,16 @@ CONFIGS = {
     "cnn with augmentation": ModelConfig(
         architecture="cnn", augment=True, dropout=0.5, optimizer="adam"
     ),
+    "deeper cnn with augmentation, cosine decay": ModelConfig(
+        architecture="deep_cnn", augment=True, dropout=0.5, optimizer="adam"
+    ),
 }
 # Tiny runs: one epoch; the "cnn" one also limits the training images, as the sidebar can.
 TRAIN_CONFIGS = {name: TrainConfig(epochs=1, batch_size=128, validation_split=0.1) for name in CONFIGS}
 TRAIN_CONFIGS["cnn"] = TrainConfig(epochs=1, batch_size=128, validation_split=0.2, train_size=640)
+# Two epochs, so that the cosine decay has lowered the learning rate once: to half of it.
+TRAIN_CONFIGS["deeper cnn with augmentation, cosine decay"] = TrainConfig(
+    epochs=2, batch_size=128, validation_split=0.2, train_size=640, lr_schedule="cosine")
 # More shapes, only generated and linted (not trained): edge cases of the templates.
 EXTRA_CONFIGS = {
     "no hidden layer": ModelConfig(hidden_units=()),
@@ -54,6 +60,8 @@ EXTRA_CONFIGS = {
         learning_rate=1e-5,
     ),
     "four wide layers": ModelConfig(hidden_units=(4096,) * 4, dropout=0.123456789),
+    "deeper cnn, three blocks, sigmoid, no dropout": ModelConfig(
+        architecture="deep_cnn", conv_filters=(8, 16, 32), activation="sigmoid"),
 }
 
 
@@ -113,7 +121,9 @@ def test_generated_code_builds_the_same_network_and_trains(name, style):
         assert model.count_params() == 407_050  # the classic tutorial's network
     assert layer_names(model) == layer_names(expected)
     assert type(model.optimizer) is type(expected.optimizer)
-    assert float(model.optimizer.learning_rate) == pytest.approx(model_config.learning_rate)
+    decay = 0.5 if train_config.lr_schedule == "cosine" else 1.0  # cos(π · 1/2) = 0
+    assert float(model.optimizer.learning_rate) == pytest.approx(
+        model_config.learning_rate * decay)
     assert float(namespace["test_accuracy"]) > 0.1  # better than chance after one epoch
     printed = re.search(r"^Test accuracy: ([0-9.]+)$", output, re.MULTILINE)
     assert printed, output[-2000:]
@@ -154,6 +164,15 @@ def test_code_carries_the_training_settings(style):
     assert 'x_train.reshape(-1, 784).astype("float32") / 255' in code
     assert "keras.utils.to_categorical(y_train, 10)" in code
     assert "model.evaluate(x_test, y_test" in code and 'print("Test accuracy:"' in code
+
+
+def test_only_a_cosine_schedule_adds_the_scheduler_and_its_import():
+    constant = keras_code(ModelConfig(), TrainConfig(), "Sequential")
+    cosine = keras_code(ModelConfig(), TrainConfig(lr_schedule="cosine"), "Sequential")
+    assert "LearningRateScheduler" not in constant and "import math" not in constant
+    assert "callbacks=[keras.callbacks.LearningRateScheduler(cosine_decay)]" in cosine
+    assert cosine.startswith(constant.split("import keras")[0])  # same docstring
+    assert "\nimport math\n\nimport keras\n" in cosine
 
 
 def test_image_models_take_28x28x1_images_and_augment_with_constant_fill():

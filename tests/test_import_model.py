@@ -49,7 +49,10 @@ def test_an_exported_model_imports_with_identical_predictions(mnist, trained):
     ModelConfig(augment=True),
     ModelConfig(architecture="cnn", dropout=0.5),
     ModelConfig(architecture="cnn", conv_filters=(16, 32, 64), augment=True, activation="tanh"),
-], ids=["classic", "deep-tanh-adam", "no-hidden", "dense-augment", "cnn", "cnn-3-augment"])
+    ModelConfig(architecture="deep_cnn", dropout=0.5, augment=True, optimizer="adam"),
+    ModelConfig(architecture="deep_cnn", conv_filters=(8, 16, 32), activation="tanh"),
+], ids=["classic", "deep-tanh-adam", "no-hidden", "dense-augment", "cnn", "cnn-3-augment",
+        "deeper-cnn-augment", "deeper-cnn-3-no-dropout"])
 def test_the_app_recognises_every_network_it_builds(config):
     assert config_of(build_model(config)) == config
 
@@ -121,8 +124,37 @@ def test_a_network_the_app_cannot_build_is_refused_with_a_reason(mnist, tmp_path
         keras.layers.BatchNormalization(),
         keras.layers.Dense(10, activation="softmax"),
     ])
-    with pytest.raises(ModelFileError, match="not the app's dense network or convnet"):
+    with pytest.raises(ModelFileError, match="not the app's dense network or one of its convnets"):
         TrainingJob.imported(mnist, load_model(save(model, tmp_path)), "bn.keras")
+
+
+def _deeper_cnn(block_dropout: float, batch_norm: bool = True) -> keras.Model:
+    """The deeper CNN written by hand, as a learner would copy it from the app's code."""
+    layers = [keras.Input(shape=(28, 28, 1))]
+    for filters in (32, 64):
+        for _ in range(2):
+            layers.append(keras.layers.Conv2D(filters, 3, padding="same", activation="relu"))
+            if batch_norm:
+                layers.append(keras.layers.BatchNormalization())
+        layers += [keras.layers.MaxPooling2D(2), keras.layers.Dropout(block_dropout)]
+    layers += [keras.layers.Flatten(), keras.layers.Dense(256, activation="relu"),
+               keras.layers.Dropout(0.5), keras.layers.Dense(10, activation="softmax")]
+    return keras.Sequential(layers)
+
+
+def test_a_hand_written_deeper_cnn_is_recognised():
+    config = config_of(_deeper_cnn(block_dropout=0.25))
+    assert (config.architecture, config.conv_filters, config.dropout) == ("deep_cnn", (32, 64), 0.5)
+
+
+@pytest.mark.parametrize("model, words", [
+    (_deeper_cnn(block_dropout=0.4), "not the app's dense network or one of its convnets"),
+    # Without batch normalisation its four convolutions read as four simple blocks.
+    (_deeper_cnn(block_dropout=0.25, batch_norm=False), "1–3 convolution blocks"),
+], ids=["other-block-dropout", "no-batch-norm"])
+def test_a_deeper_cnn_the_app_does_not_build_is_refused(model, words):
+    with pytest.raises(ModelFileError, match=words):
+        config_of(model)
 
 
 def test_the_runs_page_imports_a_model_and_refuses_a_bad_one(trained, tmp_path):

@@ -167,6 +167,21 @@ def test_the_cnn_shows_its_filters_and_feature_maps(cnn_run, mnist):
     assert len(at.get("plotly_chart")) == 4
 
 
+def test_the_deeper_cnn_shows_each_of_its_four_convolutions():
+    """Chosen in the sidebar and trained from the page: its convolutions keep 28×28 maps
+    ("same" padding) until the first pooling; the batch normalisations are not probed."""
+    at = inside_page(quick_train("deep_cnn", 1_000), inspect_index=SEVEN)
+    titles = chart_titles(at)
+    assert titles[1] == "conv_1_1: weights of 16 filters (3×3 each)"
+    assert titles[2] == "conv_1_1 (Conv2D): 32 feature maps of 28×28"
+    layers = widget(at.selectbox, "Convolution layer")
+    assert list(layers.options) == ["conv_1_1", "conv_1_2", "conv_2_1", "conv_2_2"]
+    layers.set_value("conv_2_2").run()
+    assert not at.exception
+    assert chart_titles(at)[2] == "conv_2_2 (Conv2D): 64 feature maps of 14×14"
+    assert any("Deeper CNN (batch norm)" in c.value for c in at.caption)
+
+
 def test_a_new_request_wins_once_then_the_drawing_comes_back(dense_run, mnist):
     """Data and Evaluate set "inspect_index" and open this page: that image is shown. On a
     later visit the user's drawing is shown again, until another image is requested."""

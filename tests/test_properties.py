@@ -409,7 +409,8 @@ NUMBERISH = st.one_of(
     st.floats().map(str),
     st.floats().map(lambda f: f"{f:g}"),
     st.sampled_from(["nan", "-nan", "inf", "-inf", "1e999", "-0", "0x10", "1_000", " 7 ",
-                     "٣", "²", "1" * 5000, "all", "true", "yes", "NO", "Adam", "cnn"]),
+                     "٣", "²", "1" * 5000, "all", "true", "yes", "NO", "Adam", "cnn",
+                     "deep_cnn", "cosine"]),
 )
 LINK_VALUE = st.one_of(st.text(max_size=30), NUMBERISH,
                        st.sampled_from([str(v) for v in DEFAULTS.values()]))
@@ -428,7 +429,7 @@ VALID = {
     "batch_size": lambda v: v in BATCH_SIZES,
     "validation_split": lambda v: isinstance(v, float) and is_step(v, MAX_VALIDATION_SPLIT),
     "train_size": lambda v: v == ALL_IMAGES or v in TRAIN_SIZES,
-    "architecture": lambda v: v in ("dense", "cnn"),
+    "architecture": lambda v: v in ("dense", "cnn", "deep_cnn"),
     "hidden_layers": lambda v: type(v) is int and 0 <= v <= 4,
     "units": lambda v: v in UNIT_CHOICES,
     "dropout": lambda v: isinstance(v, float) and is_step(v, MAX_DROPOUT),
@@ -437,6 +438,7 @@ VALID = {
     "augment": lambda v: type(v) is bool,
     "optimizer": lambda v: v in ("rmsprop", "adam", "sgd"),
     "learning_rate": lambda v: v in LEARNING_RATES,
+    "lr_schedule": lambda v: v in ("constant", "cosine"),
 }
 
 
@@ -454,7 +456,7 @@ def test_setup_from_any_link_gives_only_valid_settings(query):
     assert all(isinstance(m, str) and m.split(":")[0] in SETTINGS for m in messages)
     assert len(messages) <= len(set(SETTINGS) & set(query))
     setup = {**DEFAULTS, **values}
-    for architecture in ("dense", "cnn"):
+    for architecture in ("dense", "cnn", "deep_cnn"):
         dense = architecture == "dense"
         ModelConfig(
             architecture=architecture,
@@ -466,7 +468,8 @@ def test_setup_from_any_link_gives_only_valid_settings(query):
         )
     TrainConfig(epochs=setup["epochs"], batch_size=setup["batch_size"],
                 validation_split=setup["validation_split"],
-                train_size=None if setup["train_size"] == ALL_IMAGES else setup["train_size"])
+                train_size=None if setup["train_size"] == ALL_IMAGES else setup["train_size"],
+                lr_schedule=setup["lr_schedule"])
     # What the page then writes into its own link reads back as the same setup, silently.
     assert setup_from_link(link_parameters(setup)) == (
         {k: v for k, v in values.items() if v != DEFAULTS[k]}, [])

@@ -86,6 +86,23 @@ def test_a_link_sets_the_sidebar_and_the_model_summary():
     assert not at.toast
 
 
+def test_a_link_to_the_deeper_cnn_with_cosine_decay_sets_up_both():
+    at = app_with_link({"architecture": "deep_cnn", "optimizer": "adam",
+                        "lr_schedule": "cosine", "epochs": "12"})
+    assert not at.exception
+    model_config, train_config = at.session_state["config"]
+    assert (model_config.architecture, model_config.dropout) == ("deep_cnn", 0.5)
+    assert (train_config.lr_schedule, train_config.epochs) == ("cosine", 12)
+    total = next(m for m in at.metric if m.label == "Total parameters").value
+    assert total == "871,402"
+    assert any("batch-normalised" in c.value for c in at.caption)  # what the network is
+    assert any("cosine decay to 0" in c.value for c in at.caption)  # how it is compiled
+    codes = [c.value for c in at.code]
+    assert codes and all("LearningRateScheduler(cosine_decay)" in code
+                         and "layers.BatchNormalization(momentum=0.9" in code for code in codes)
+    assert not at.toast
+
+
 def test_a_bad_link_is_clamped_with_a_message_and_the_page_works():
     at = app_with_link({"epochs": "100000", "optimizer": "evil", "batch_size": "abc"})
     assert not at.exception

@@ -29,6 +29,7 @@ from mnist_core.train import JobProgress, JobStatus, TrainingJob
         ({"validation_split": 0.6}, "validation split"),
         ({"train_size": 9}, "at least 10"),
         ({"train_size": 0}, "at least 10"),
+        ({"lr_schedule": "step"}, "learning-rate schedule must be one of constant, cosine"),
     ],
 )
 def test_train_config_refuses_bad_values(kwargs, words):
@@ -148,6 +149,35 @@ def test_progress_from_another_thread_is_consistent(polled_job):
     with pytest.raises(AttributeError):
         first_running.batch = 999  # type: ignore[misc]
     assert first_running.status == JobStatus.RUNNING and first_running.history == ()
+
+
+# --- The learning-rate schedule ---------------------------------------------------------
+
+
+class _LearningRates(keras.callbacks.Callback):
+    """The rate each epoch trained with (read at its end, after any scheduler set it)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.rates: list[float] = []
+
+    def on_epoch_end(self, epoch, logs=None):
+        self.rates.append(float(self.model.optimizer.learning_rate))
+
+
+@pytest.mark.parametrize("schedule, factors", [
+    ("constant", [1, 1, 1, 1]),
+    # 0.5 · (1 + cos(π · epoch / 4)) for epochs 0–3
+    ("cosine", [1, (1 + math.sqrt(0.5)) / 2, 0.5, (1 - math.sqrt(0.5)) / 2]),
+])
+def test_the_learning_rate_follows_the_schedule(mnist, schedule, factors):
+    rates = _LearningRates()
+    job = TrainingJob(mnist, ModelConfig(hidden_units=(32,), optimizer="adam", learning_rate=0.003),
+                      TrainConfig(epochs=4, batch_size=256, train_size=512, lr_schedule=schedule),
+                      callbacks=[rates])
+    job.run()
+    assert job.progress().status == JobStatus.FINISHED, job.progress().error
+    assert rates.rates == pytest.approx([0.003 * factor for factor in factors])
 
 
 # --- Stopping -------------------------------------------------------------------------
