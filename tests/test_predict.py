@@ -126,7 +126,7 @@ def test_dense_forward_declines_what_is_not_a_stack_of_dense_layers():
     assert dense_forward(on_rows) is None
 
 
-@pytest.mark.parametrize("architecture", ["dense", "cnn"])
+@pytest.mark.parametrize("architecture", ["dense", "cnn", "deep_cnn"])
 def test_the_snapshot_predictor_follows_each_snapshot_in_either_path(
         digits, architecture, monkeypatch):
     """A dense network's snapshots are read in numpy, a CNN's through TensorFlow; both

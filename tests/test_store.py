@@ -207,6 +207,23 @@ def test_round_trip_gives_identical_predictions(saved, images):
         np.testing.assert_array_equal(saved_weights, trained)
 
 
+def test_a_deeper_cnn_run_comes_back_with_its_schedule_and_normalisation(data, tmp_path, images):
+    """Batch normalisation's running statistics are weights too: saved, they read the same."""
+    store = RunStore(tmp_path)
+    job = TrainingJob(data, ModelConfig(architecture="deep_cnn", conv_filters=(4, 8), dropout=0.5),
+                      TrainConfig(epochs=2, train_size=256, batch_size=64, lr_schedule="cosine"),
+                      store=store)
+    job.run()
+    assert job.progress().status == JobStatus.FINISHED, job.progress().error
+    run = store.load(job.run_id)
+    assert (run.model_config, run.train_config) == (job.model_config, job.train_config)
+    loaded = store.load_model(job.run_id)
+    np.testing.assert_array_equal(predict_proba(loaded, images), predict_proba(job.model, images))
+    summary = next(s for s in store.list_runs() if s.run_id == job.run_id)
+    assert summary.hyperparameters["conv filters"] == "4 8"
+    assert summary.hyperparameters["lr schedule"] == "cosine"
+
+
 def test_load_gives_config_history_and_metrics(saved):
     store, job = saved
     run = store.load(job.run_id)
