@@ -9,6 +9,7 @@ imported only by the functions that need it, so pages without a model render fir
 from __future__ import annotations
 
 import secrets
+from typing import Any, Mapping
 
 import streamlit as st
 from streamlit.runtime.scriptrunner import script_runner
@@ -34,6 +35,7 @@ from mnist_core.setup import (
     SLIDER_STEP,
     TRAIN_SIZES,
     UNIT_CHOICES,
+    configs,
     link_parameters,
     setup_from_link,
 )
@@ -121,12 +123,12 @@ def sidebar_config(data: MnistData) -> tuple[ModelConfig, TrainConfig]:
     """
     _settings_from_link()
     with st.sidebar.expander("Training", expanded=True):
-        epochs = st.number_input("Epochs", min_value=1, max_value=50, key="epochs")
-        batch_size = st.select_slider(
+        st.number_input("Epochs", min_value=1, max_value=50, key="epochs")
+        st.select_slider(
             "Batch size", options=BATCH_SIZES, key="batch_size",
             help="Images per gradient step. Smaller batches: more steps per epoch.",
         )
-        validation_split = st.slider(
+        st.slider(
             "Validation split", 0.0, MAX_VALIDATION_SPLIT, step=SLIDER_STEP,
             key="validation_split",
             help="Share of the training images held out to check for over-fitting.",
@@ -134,7 +136,7 @@ def sidebar_config(data: MnistData) -> tuple[ModelConfig, TrainConfig]:
         sizes = [size for size in TRAIN_SIZES if size < len(data.x_train)] + [ALL_IMAGES]
         if st.session_state["train_size"] not in sizes:
             st.session_state["train_size"] = ALL_IMAGES
-        train_size = st.select_slider(
+        st.select_slider(
             "Training images", options=sizes, key="train_size",
             format_func=lambda size: f"all {len(data.x_train):,}" if size == ALL_IMAGES
             else f"{size:,}",
@@ -151,44 +153,39 @@ def sidebar_config(data: MnistData) -> tuple[ModelConfig, TrainConfig]:
             hidden_layers = st.number_input(
                 "Hidden layers", min_value=0, max_value=MAX_HIDDEN_LAYERS, key="hidden_layers"
             )
-            units = st.select_slider(
+            st.select_slider(
                 "Units per hidden layer", options=UNIT_CHOICES, key="units",
                 disabled=hidden_layers == 0,
             )
-            dropout = st.slider("Dropout", 0.0, MAX_DROPOUT, step=SLIDER_STEP, key="dropout")
+            st.slider("Dropout", 0.0, MAX_DROPOUT, step=SLIDER_STEP, key="dropout")
         else:
             st.caption(ARCHITECTURE_CAPTIONS[architecture])
-            hidden_layers, units = 0, 0
-            dropout = st.slider("Dropout", 0.0, MAX_CNN_DROPOUT, step=SLIDER_STEP,
-                                key="cnn_dropout")
-        activation = st.selectbox("Activation", ACTIVATIONS, key="activation")
-        augment = st.checkbox(
+            st.slider("Dropout", 0.0, MAX_CNN_DROPOUT, step=SLIDER_STEP, key="cnn_dropout")
+        st.selectbox("Activation", ACTIVATIONS, key="activation")
+        st.checkbox(
             "Data augmentation", key="augment",
             help="Shift, rotate (±15°) and zoom each training image at random: "
                  "slower to train, better at reading drawn digits.",
         )
-        optimizer = st.selectbox("Optimizer", OPTIMIZERS, key="optimizer")
-        learning_rate = st.select_slider(
+        st.selectbox("Optimizer", OPTIMIZERS, key="optimizer")
+        st.select_slider(
             "Learning rate", options=LEARNING_RATES, key="learning_rate",
             format_func=lambda rate: f"{rate:g}",
         )
-        lr_schedule = st.selectbox(
+        st.selectbox(
             "Learning-rate schedule", LR_SCHEDULES, key="lr_schedule",
             format_func=SCHEDULE_NAMES.get,
             help="Cosine decay lowers the learning rate epoch by epoch toward 0, so the "
                  "last epochs settle instead of jumping about.",
         )
     _settings_to_link()
-    model_config = ModelConfig(
-        architecture=architecture, hidden_units=(units,) * hidden_layers,
-        activation=activation, dropout=dropout, augment=augment,
-        optimizer=optimizer, learning_rate=learning_rate,
-    )
-    train_config = TrainConfig(
-        epochs=int(epochs), batch_size=batch_size, validation_split=validation_split,
-        train_size=None if train_size == ALL_IMAGES else train_size, lr_schedule=lr_schedule,
-    )
-    return model_config, train_config
+    return configs({key: st.session_state[key] for key in DEFAULTS})
+
+
+def use_setup(values: Mapping[str, Any]) -> None:
+    """A callback: put these values in the sidebar (and so in the link); the app reruns."""
+    st.session_state.update(values)
+    st.session_state["rerun_app"] = True  # a fragment's button reruns only the fragment
 
 
 def _settings_from_link() -> None:

@@ -18,6 +18,8 @@ from mnist_core.config import (
     MAX_EPOCHS,
     MAX_HIDDEN_LAYERS,
     OPTIMIZERS,
+    ModelConfig,
+    TrainConfig,
 )
 
 BATCH_SIZES = (16, 32, 64, 128, 256, 512, 1024)
@@ -118,6 +120,43 @@ SETTINGS: dict[str, Setting] = {
     "lr_schedule": Setting("constant", _one_of(LR_SCHEDULES)),
 }
 DEFAULTS = {key: setting.default for key, setting in SETTINGS.items()}
+
+# The setup that reads drawn digits best (bench/drawn_digits.py measures it): the deeper
+# convnet with augmentation, Adam with its learning rate cosine-decayed over 12 epochs.
+DRAWINGS_SETUP = {"architecture": "deep_cnn", "cnn_dropout": 0.5, "augment": True,
+                  "optimizer": "adam", "learning_rate": 0.001, "lr_schedule": "cosine",
+                  "epochs": 12}
+DRAWINGS_SETUP_TEXT = (
+    "Sets the sidebar to the deeper CNN with data augmentation, Adam with its learning "
+    "rate cosine-decayed, 12 epochs: of 1,000 simulated drawings it reads 97.7%, the "
+    "classic dense network 93.9%. It trains about 40 minutes on 2 CPU cores; start it "
+    "on the Train page."
+)
+
+
+def configs(values: Mapping[str, Any]) -> tuple[ModelConfig, TrainConfig]:
+    """The network and the training that sidebar values describe; missing ones: defaults.
+
+    The dense network takes the hidden layers, units and dropout; the convnets take
+    their own dropout (`cnn_dropout`) and ignore the dense settings.
+    """
+    setup = {**DEFAULTS, **values}
+    dense = setup["architecture"] == "dense"
+    model_config = ModelConfig(
+        architecture=setup["architecture"],
+        hidden_units=(setup["units"],) * setup["hidden_layers"] if dense else (),
+        activation=setup["activation"],
+        dropout=setup["dropout"] if dense else setup["cnn_dropout"],
+        augment=setup["augment"], optimizer=setup["optimizer"],
+        learning_rate=setup["learning_rate"],
+    )
+    train_config = TrainConfig(
+        epochs=int(setup["epochs"]), batch_size=setup["batch_size"],
+        validation_split=setup["validation_split"],
+        train_size=None if setup["train_size"] == ALL_IMAGES else setup["train_size"],
+        lr_schedule=setup["lr_schedule"],
+    )
+    return model_config, train_config
 
 
 def setup_from_link(query: Mapping[str, str]) -> tuple[dict[str, Any], list[str]]:

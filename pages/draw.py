@@ -11,6 +11,7 @@ from mnist_core.confidence import RULE_TEXT
 from mnist_core.figures import enlarge, evolution_figure, softmax_figure
 from mnist_core.images import ImageError, load_image
 from mnist_core.preprocess import THICK_PEN_TEXT, naive_resize, preprocess_steps
+from mnist_core.setup import DRAWINGS_SETUP, DRAWINGS_SETUP_TEXT
 
 CANVAS_SIZE = 280
 DRAW, UPLOAD = "Draw", "Upload a picture"
@@ -75,6 +76,10 @@ def prediction_panel(polling: bool) -> None:
     elif progress.test_accuracy is not None:
         note += f" (test accuracy {progress.test_accuracy:.2%})."
     st.caption(note)
+    if job.model_config.architecture != DRAWINGS_SETUP["architecture"]:
+        st.button("Set up the network that reads drawings best", on_click=ui.use_setup,
+                  args=(DRAWINGS_SETUP,), icon=":material/tune:",
+                  help=DRAWINGS_SETUP_TEXT)
     snapshots = job.snapshots()
     if x is not None and len(snapshots) > 1:
         evolution = job.predictor.evolution(snapshots, x)

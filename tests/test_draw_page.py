@@ -228,6 +228,26 @@ def test_the_verdict_appears_with_a_prediction(run_id, mnist):
     assert any("nudged" in c.value for c in at.caption)  # the rule is explained
 
 
+def test_one_click_sets_up_the_network_that_reads_drawings_best(run_id, mnist):
+    """The dense run draws; the button puts the deeper CNN's setup in the sidebar and the
+    link, and the Train page then shows that network, ready to start."""
+    from mnist_core.setup import DRAWINGS_SETUP
+
+    at = draw(attached(run_id), drawn_digit(mnist, SEVEN))
+    (button,) = [b for b in at.button if b.label == "Set up the network that reads drawings best"]
+    assert "deeper CNN" in button.help and "{" not in button.help
+    button.click().run()
+    assert not at.exception
+    assert {key: at.session_state[key] for key in DRAWINGS_SETUP} == DRAWINGS_SETUP
+    assert at.query_params["architecture"] == "deep_cnn"
+    assert at.query_params["lr_schedule"] == "cosine"
+    assert at.session_state["run_id"] == run_id  # the drawing's model is unchanged
+    assert metrics(at)["Prediction"] == "7"
+    at.switch_page("pages/train.py").run()
+    assert not at.exception
+    assert next(m for m in at.metric if m.label == "Total parameters").value == "871,402"
+
+
 def test_a_scribble_gets_a_verdict_too(run_id):
     from mnist_core.drawings import draw_scribble
 

@@ -23,7 +23,6 @@ from hypothesis.extra import numpy as hnp
 from PIL import Image
 
 from mnist_core import images
-from mnist_core.config import ModelConfig, TrainConfig
 from mnist_core.images import ImageError, load_image
 from mnist_core.preprocess import IMAGE_SIZE, naive_resize, preprocess_canvas, preprocess_steps
 from mnist_core.setup import (
@@ -37,6 +36,7 @@ from mnist_core.setup import (
     SETTINGS,
     TRAIN_SIZES,
     UNIT_CHOICES,
+    configs,
     link_parameters,
     setup_from_link,
 )
@@ -455,21 +455,8 @@ def test_setup_from_any_link_gives_only_valid_settings(query):
         assert VALID[key](value), (key, value, query[key])
     assert all(isinstance(m, str) and m.split(":")[0] in SETTINGS for m in messages)
     assert len(messages) <= len(set(SETTINGS) & set(query))
-    setup = {**DEFAULTS, **values}
     for architecture in ("dense", "cnn", "deep_cnn"):
-        dense = architecture == "dense"
-        ModelConfig(
-            architecture=architecture,
-            hidden_units=(setup["units"],) * setup["hidden_layers"] if dense else (),
-            activation=setup["activation"],
-            dropout=setup["dropout"] if dense else setup["cnn_dropout"],
-            augment=setup["augment"], optimizer=setup["optimizer"],
-            learning_rate=setup["learning_rate"],
-        )
-    TrainConfig(epochs=setup["epochs"], batch_size=setup["batch_size"],
-                validation_split=setup["validation_split"],
-                train_size=None if setup["train_size"] == ALL_IMAGES else setup["train_size"],
-                lr_schedule=setup["lr_schedule"])
+        configs({**values, "architecture": architecture})  # as the sidebar builds them
     # What the page then writes into its own link reads back as the same setup, silently.
-    assert setup_from_link(link_parameters(setup)) == (
+    assert setup_from_link(link_parameters({**DEFAULTS, **values})) == (
         {k: v for k, v in values.items() if v != DEFAULTS[k]}, [])

@@ -7,7 +7,14 @@ from apptest_helpers import ROOT, TIMEOUT
 from streamlit.testing.v1 import AppTest
 
 from mnist_core.config import ModelConfig, TrainConfig
-from mnist_core.setup import DEFAULTS, SETTINGS, link_parameters, setup_from_link
+from mnist_core.setup import (
+    DEFAULTS,
+    DRAWINGS_SETUP,
+    SETTINGS,
+    configs,
+    link_parameters,
+    setup_from_link,
+)
 
 SHARED = {"epochs": "12", "batch_size": "64", "optimizer": "adam", "learning_rate": "0.003",
           "hidden_layers": "2", "units": "256", "dropout": "0.2", "augment": "true",
@@ -64,8 +71,24 @@ def test_every_default_is_a_valid_setup():
         text = str(setting.default).lower() if isinstance(setting.default, bool) \
             else str(setting.default)
         assert setup_from_link({key: text}) == ({key: setting.default}, []), key
-    ModelConfig(hidden_units=(DEFAULTS["units"],) * DEFAULTS["hidden_layers"])
-    TrainConfig(epochs=DEFAULTS["epochs"], batch_size=DEFAULTS["batch_size"])
+    assert configs(DEFAULTS) == (ModelConfig(), TrainConfig())
+
+
+def test_the_setup_for_drawings_is_the_deeper_cnn_and_survives_a_link():
+    values, messages = setup_from_link(link_parameters(DRAWINGS_SETUP))
+    assert messages == [] and {**DEFAULTS, **values} == {**DEFAULTS, **DRAWINGS_SETUP}
+    model_config, train_config = configs(DRAWINGS_SETUP)
+    assert model_config == ModelConfig(architecture="deep_cnn", hidden_units=(), dropout=0.5,
+                                       augment=True, optimizer="adam")
+    assert (train_config.epochs, train_config.lr_schedule) == (12, "cosine")
+
+
+def test_convnets_ignore_the_dense_settings():
+    dense_settings = {"hidden_layers": 3, "units": 64, "dropout": 0.2, "cnn_dropout": 0.3}
+    model_config, _ = configs({**dense_settings, "architecture": "cnn"})
+    assert (model_config.hidden_units, model_config.dropout) == ((), 0.3)
+    model_config, _ = configs(dense_settings)
+    assert (model_config.hidden_units, model_config.dropout) == ((64, 64, 64), 0.2)
 
 
 def app_with_link(query: dict[str, str]) -> AppTest:
