@@ -1,7 +1,7 @@
 """How long the Evaluate page's numbers take: the softmax of every test image, then the counts.
 
 Timing does not depend on the weights, so untrained networks are measured:
-the default dense model and the CNN, through `mnist_core.evaluate.evaluate` (one
+the default dense model, the CNN and the deeper CNN, through `mnist_core.evaluate.evaluate` (one
 graph function, batches of 1,000) and, for comparison, calling the model eagerly.
 
     MNIST_DATA=… python bench/evaluate_speed.py [--repeats 5]
@@ -46,7 +46,8 @@ def main() -> None:
     data = load_mnist()
     x = prepare_images(data.x_test)
     print(f"{len(x):,} test images; median of {args.repeats} runs (wall s / CPU s)")
-    for name, config in (("dense", ModelConfig()), ("cnn", ModelConfig(architecture="cnn"))):
+    for name, config in (("dense", ModelConfig()), ("cnn", ModelConfig(architecture="cnn")),
+                         ("deeper", ModelConfig(architecture="deep_cnn"))):
         model = build_model(config)
         wall, cpu = timed(lambda: evaluate(model, data.x_test, data.y_test), args.repeats)
         print(f"{name:6} evaluate (graph, batches of 1,000): {wall:.2f} / {cpu:.2f}", flush=True)
