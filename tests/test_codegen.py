@@ -41,16 +41,16 @@ CONFIGS = {
     "cnn with augmentation": ModelConfig(
         architecture="cnn", augment=True, dropout=0.5, optimizer="adam"
     ),
-    "deeper cnn with augmentation, cosine decay": ModelConfig(
-        architecture="deep_cnn", augment=True, dropout=0.5, optimizer="adam"
-    ),
+    "deeper cnn, cosine decay": ModelConfig(architecture="deep_cnn", dropout=0.5, optimizer="adam"),
 }
 # Tiny runs: one epoch; the "cnn" one also limits the training images, as the sidebar can.
 TRAIN_CONFIGS = {name: TrainConfig(epochs=1, batch_size=128, validation_split=0.1) for name in CONFIGS}
 TRAIN_CONFIGS["cnn"] = TrainConfig(epochs=1, batch_size=128, validation_split=0.2, train_size=640)
 # Two epochs, so that the cosine decay has lowered the learning rate once: to half of it.
-TRAIN_CONFIGS["deeper cnn with augmentation, cosine decay"] = TrainConfig(
-    epochs=2, batch_size=128, validation_split=0.2, train_size=640, lr_schedule="cosine")
+# Batches of 32 (still whole ones): 64 steps let batch normalisation's running statistics
+# catch up with the data; after 8 steps of 128 the test accuracy was sometimes at chance.
+TRAIN_CONFIGS["deeper cnn, cosine decay"] = TrainConfig(
+    epochs=2, batch_size=32, validation_split=0.2, lr_schedule="cosine")
 # More shapes, only generated and linted (not trained): edge cases of the templates.
 EXTRA_CONFIGS = {
     "no hidden layer": ModelConfig(hidden_units=()),
