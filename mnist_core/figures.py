@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import io
+import math
 from typing import TYPE_CHECKING, Iterable, Sequence
 
 import numpy as np
@@ -21,6 +22,8 @@ BOTTOM_LEGEND = dict(orientation="h", x=0, y=-0.25, yanchor="top")
 GAP = 2  # transparent pixels between two images of a grid
 TITLE_BAND = 9  # transparent pixels above each image of a grid, for its title
 MAX_BATCH_POINTS = 600  # per chart: enough for a smooth line, light to send every poll
+EMPTY_LOSS_TOP = 2.5  # just above ln 10 ≈ 2.3, the loss of a guess among ten digits
+WAITING_COLOUR = "#888888"
 METRIC_TITLES = {"loss": "Loss (categorical cross-entropy)", "accuracy": "Accuracy"}
 
 
@@ -39,7 +42,8 @@ def history_figure(
     """Train and validation `metric` per epoch, on an x axis fixed to all `epochs`.
 
     Within each epoch, Keras' running value after every batch is drawn as a faint
-    line, so the chart moves between the epoch points too.
+    line, so the chart moves between the epoch points too. The y axis is chosen by
+    `history_range`; before the first batch the chart says so.
     """
     fig = go.Figure()
     if batch_history and batches_per_epoch:
@@ -62,13 +66,49 @@ def history_figure(
             x=x, y=val, name="validation",
             mode="lines+markers", line=dict(color=VALIDATION_COLOUR, dash="dot"),
         )
+    percent = metric == "accuracy"
     fig.update_layout(
         title=METRIC_TITLES[metric],
-        xaxis=dict(title="epoch", range=[0, max(epochs, 1) + 0.2], dtick=max(1, epochs // 10)),
-        yaxis=dict(title=metric, rangemode="tozero" if metric == "loss" else "normal"),
+        xaxis=dict(title="epoch", range=[0, max(epochs, 1) + 0.2], tickmode="linear", tick0=0,
+                   dtick=epoch_tick_step(epochs)),
+        yaxis=dict(title=metric, range=history_range(metric, history, batch_history),
+                   tickformat=".1~%" if percent else None,
+                   hoverformat=".2%" if percent else ".4f"),
         legend=BOTTOM_LEGEND,
     )
+    if not history and not batch_history:
+        fig.add_annotation(text="No batch trained yet", x=0.5, y=0.5, xref="paper",
+                           yref="paper", showarrow=False, font=dict(size=14, color=WAITING_COLOUR))
     return _compact(fig, 360)
+
+
+def history_range(
+    metric: str, history: Sequence[EpochRecord], batch_history: Sequence[BatchRecord] = ()
+) -> list[float]:
+    """The y range of `history_figure`, readable at every moment of a run.
+
+    Keras' running value starts epoch 1 at a guess's (loss ≈ ln 10, accuracy ≈ 10%):
+    were that to set the range, the epoch points would lie flat. So once an epoch is
+    done, the range follows the epoch points and the later epochs' batch line, and
+    epoch 1's steep start runs off the chart; until then the batch line is all there
+    is, and before it, fixed axes (loss 0–2.5, accuracy 0–100%). Loss starts at 0,
+    accuracy ends at 100%; the other end follows the values, with a margin.
+    """
+    values = [value for record in history
+              for value in (getattr(record, metric), getattr(record, f"val_{metric}"))]
+    values += [getattr(r, metric) for r in batch_history if not history or r.epoch > 1]
+    values = [value for value in values if value is not None and math.isfinite(value)]
+    if metric == "loss":
+        return [0.0, max(values) * 1.1 if values and max(values) > 0 else EMPTY_LOSS_TOP]
+    lowest = min(values, default=0.0)
+    margin = max(0.1 * (1 - lowest), 0.01)  # at least a percentage point below
+    low = max(0.0, math.floor((lowest - margin) * 100) / 100)
+    return [low, 1 + 0.02 * (1 - low)]  # room above 100% for the markers
+
+
+def epoch_tick_step(epochs: int) -> int:
+    """Whole epochs between two ticks: every epoch up to 10, then every 2nd, then 5th."""
+    return 1 if epochs <= 10 else 2 if epochs <= 20 else 5
 
 
 def evolution_figure(epochs: Sequence[int], probabilities: np.ndarray) -> go.Figure:

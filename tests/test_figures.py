@@ -13,11 +13,12 @@ from mnist_core.figures import (
     TITLE_BAND,
     digit_grid_figure,
     history_figure,
+    history_range,
     softmax_figure,
     tile_origin,
     vector_strip_figure,
 )
-from mnist_core.train import EpochRecord
+from mnist_core.train import BatchRecord, EpochRecord
 
 
 def record(epoch: int, loss: float, accuracy: float, val: bool = True) -> EpochRecord:
@@ -62,6 +63,88 @@ def test_history_figure_before_the_first_epoch():
     low, high = fig.layout.xaxis.range
     assert low < 1 and high > 3
     assert all(len(trace.x) == 0 for trace in fig.data)
+
+
+# A run as Keras logs it: 5 epochs of 100 batches. The running mean within epoch 1 starts
+# at a guess's (loss ln 10 = 2.3, accuracy 10%) and ends at the epoch's value.
+BATCHES = 100
+RUN = [record(1, 0.35, 0.90), record(2, 0.16, 0.953), record(3, 0.11, 0.967),
+       record(4, 0.08, 0.976), record(5, 0.06, 0.982)]
+
+
+def batches(epochs_done: int, batches_into_next: int) -> list[BatchRecord]:
+    """The running values of `epochs_done` whole epochs and the next one's first batches."""
+    records = []
+    for epoch in range(1, min(epochs_done + 1, len(RUN)) + 1):
+        count = BATCHES if epoch <= epochs_done else batches_into_next
+        end = RUN[epoch - 1]
+        start = (2.30, 0.10) if epoch == 1 else (end.loss * 1.3, end.accuracy - 0.02)
+        for batch in range(1, count + 1):
+            t = (batch / BATCHES) ** 0.3  # falls fast, then settles on the epoch's value
+            records.append(BatchRecord(epoch, batch, start[0] + t * (end.loss - start[0]),
+                                       start[1] + t * (end.accuracy - start[1])))
+    return records
+
+
+def ranges(history, batch_history, epochs=5):
+    figures = {metric: history_figure(history, metric, epochs, batch_history, BATCHES)
+               for metric in ("loss", "accuracy")}
+    return {metric: list(fig.layout.yaxis.range) for metric, fig in figures.items()}
+
+
+def test_an_empty_chart_has_fixed_readable_axes_and_says_it_waits():
+    """Before the first batch: loss 0–2.5 (a guess costs ln 10 ≈ 2.3), accuracy 0–100%."""
+    for metric, (low, high) in ((("loss", (0, 2.5))), ("accuracy", (0, 1))):
+        fig = history_figure([], metric, epochs=5)
+        assert fig.layout.yaxis.range[0] == low
+        assert high <= fig.layout.yaxis.range[1] <= high * 1.05
+        assert [a.text for a in fig.layout.annotations] == ["No batch trained yet"]
+    assert "%" in history_figure([], "accuracy", epochs=5).layout.yaxis.tickformat
+
+
+def test_the_first_batches_alone_set_the_range():
+    """Epoch 1 under way: the running line is all there is, and all of it is shown."""
+    first = batches(0, 20)
+    shown = ranges([], first)
+    assert shown["loss"][0] == 0 and shown["loss"][1] >= max(r.loss for r in first)
+    assert shown["loss"][1] < 2.3 * 1.2
+    assert shown["accuracy"][0] <= min(r.accuracy for r in first) and shown["accuracy"][1] >= 1
+    fig = history_figure([], "loss", 5, first, BATCHES)
+    assert not fig.layout.annotations
+
+
+@pytest.mark.parametrize("done", [1, 3, 5])
+def test_once_an_epoch_is_done_the_epoch_points_set_the_range(done):
+    """Mid-run and finished: epoch 1's running start (2.3, 10%) no longer flattens the points.
+
+    Every epoch value and the later epochs' batch line stay inside the range; the
+    points fill most of it instead of lying flat near 0 (loss) or near 100% (accuracy).
+    """
+    history, batch_history = RUN[:done], batches(done, 40 if done < 5 else 0)
+    shown = ranges(history, batch_history)
+    later = [r for r in batch_history if r.epoch > 1]
+    losses = [r.loss for r in history] + [r.val_loss for r in history] + [r.loss for r in later]
+    low, high = shown["loss"]
+    assert low == 0 and max(losses) < high <= max(losses) * 1.2
+    accuracies = ([r.accuracy for r in history] + [r.val_accuracy for r in history]
+                  + [r.accuracy for r in later])
+    low, high = shown["accuracy"]
+    assert low < min(accuracies) and 1 <= high < 1.01, "100% at the top, just above the points"
+    assert min(accuracies) - low < 0.5 * (1 - min(accuracies)) + 0.01, "the margin stays small"
+    assert low > 0.75, "training and validation are not squashed against each other"
+
+
+def test_accuracy_of_100_percent_still_has_a_span():
+    perfect = [EpochRecord(1, 0.01, 1.0, 0.01, 1.0, 1.0, 1.0)]
+    low, high = history_range("accuracy", perfect)
+    assert 0.97 <= low < 1 <= high
+
+
+def test_the_epoch_axis_has_whole_epoch_ticks():
+    for epochs, step in ((1, 1), (10, 1), (12, 2), (50, 5)):
+        xaxis = history_figure(RUN, "loss", epochs=epochs).layout.xaxis
+        assert (xaxis.tickmode, xaxis.tick0, xaxis.dtick) == ("linear", 0, step)
+        assert len(range(0, epochs + 1, step)) <= 11
 
 
 def test_softmax_figure_highlights_the_most_probable_digit():
