@@ -32,6 +32,8 @@ RIGHT_COLOUR = "#c7dcef"  # the diagonal: a quiet blue, so mistakes draw the eye
 MISTAKE_SCALE = "OrRd"
 LOG_FLOOR = -0.5  # the colour scale starts below log10(1) = 0: one mistake is already visible
 CHOSEN_COLOUR = "#111111"
+CONFUSION_HEIGHT = 620  # px: cells of about 45 px in the Evaluate page's wide column
+CELL_TARGET = 44  # px: each cell's invisible click target, about the whole cell
 BAR_COLOUR = "#9db4cc"
 READ_COLOUR = "#d62728"  # the digit the network chose
 TRUE_COLOUR = "#2ca02c"  # the right answer, when the network missed it
@@ -132,7 +134,11 @@ class Evaluation:
         return int(true_digit), int(read_as)
 
     def per_class_rows(self) -> list[dict]:
-        """One row per digit, then the macro average (every digit counts the same)."""
+        """One row per digit, then the macro average (every digit counts the same).
+
+        The average row has no image counts (None): an average of counts means nothing,
+        and their total, the size of the test set, is not an average either.
+        """
         images = self.confusion.sum(axis=1)
         read = self.confusion.sum(axis=0)
         rows = [
@@ -142,8 +148,7 @@ class Evaluation:
              "F1": float(self.f1[digit])}
             for digit in DIGITS
         ]
-        rows.append({"digit": "macro average", "test images": int(images.sum()),
-                     "read as this digit": int(read.sum()),
+        rows.append({"digit": "macro average", "test images": None, "read as this digit": None,
                      "precision": self.macro_precision, "recall": self.macro_recall,
                      "F1": self.macro_f1})
         return rows
@@ -259,13 +264,14 @@ def confusion_figure(confusion: np.ndarray, chosen: tuple[int, int] | None = Non
     fig.add_heatmap(
         x=digits, y=digits, z=mistakes, zmin=LOG_FLOOR, zmax=top, colorscale=MISTAKE_SCALE,
         hoverinfo="skip", name="mistakes",
-        colorbar=dict(title="mistakes", tickvals=np.log10(ticks), ticktext=[str(t) for t in ticks],
-                      thickness=12, len=0.8),
+        colorbar=dict(title=dict(text="mistakes (log scale)", side="top"),
+                      tickvals=np.log10(ticks), ticktext=[str(t) for t in ticks],
+                      orientation="h", x=0.5, y=-0.03, yanchor="top", len=0.7, thickness=12),
     )
     true_digit, read_as = np.meshgrid(digits, digits, indexing="ij")
     fig.add_scatter(
         x=read_as.ravel(), y=true_digit.ravel(), mode="markers", name="cells",
-        marker=dict(symbol="square", size=28, opacity=0, color="black"),
+        marker=dict(symbol="square", size=CELL_TARGET, opacity=0, color="black"),
         selected=dict(marker=dict(opacity=0)), unselected=dict(marker=dict(opacity=0)),
         customdata=confusion.ravel(), showlegend=False,
         hovertemplate="true %{y}, read as %{x}: %{customdata} image(s)<extra></extra>",
@@ -273,21 +279,21 @@ def confusion_figure(confusion: np.ndarray, chosen: tuple[int, int] | None = Non
     shade = (mistakes - LOG_FLOOR) / (top - LOG_FLOOR)  # 0–1 along the colour scale, or NaN
     counts = [
         dict(x=column, y=row, text=str(count), showarrow=False,
-             font=dict(size=12, color=_count_colour(count, shade[row, column])))
+             font=dict(size=14, color=_count_colour(count, shade[row, column])))
         for (row, column), count in np.ndenumerate(confusion)
     ]
     outline = [] if chosen is None else [
         dict(type="rect", x0=chosen[1] - 0.5, x1=chosen[1] + 0.5, y0=chosen[0] - 0.5,
              y1=chosen[0] + 0.5, line=dict(color=CHOSEN_COLOUR, width=3))
     ]
+    axis_font = dict(title_font_size=15, tickfont_size=14, showgrid=False, zeroline=False,
+                     constrain="domain", fixedrange=True, tickvals=digits)
     fig.update_layout(
-        title="Confusion matrix: true digit (rows) × digit read (columns)",
-        xaxis=dict(title="read as", tickvals=digits, side="top", range=[-0.5, 9.5],
-                   showgrid=False, zeroline=False, constrain="domain", fixedrange=True),
-        yaxis=dict(title="true digit", tickvals=digits, range=[9.5, -0.5], showgrid=False,
-                   zeroline=False, scaleanchor="x", constrain="domain", fixedrange=True),
+        title="Confusion matrix",
+        xaxis=dict(title="read as", side="top", range=[-0.5, 9.5], **axis_font),
+        yaxis=dict(title="true digit", range=[9.5, -0.5], scaleanchor="x", **axis_font),
         annotations=counts, shapes=outline, plot_bgcolor="white", hovermode="closest",
-        height=520, margin=dict(l=10, r=10, t=90, b=10),
+        height=CONFUSION_HEIGHT, margin=dict(l=10, r=10, t=90, b=10),
     )
     return fig
 

@@ -103,7 +103,7 @@ st.markdown("Each row is a true digit, each column the digit the network read. T
 default_cell = result.most_frequent_mistake() or (0, 0)
 st.session_state.setdefault(TRUE_DIGIT, default_cell[0])
 st.session_state.setdefault(READ_AS, default_cell[1])
-chart_column, cell_column = st.columns([1, 1.1], gap="medium")
+chart_column, cell_column = st.columns([3, 2], gap="medium")
 with chart_column:
     st.plotly_chart(
         confusion_figure(result.confusion, (st.session_state[TRUE_DIGIT],
@@ -124,7 +124,7 @@ with cell_column:
         shown = indices[:CELL_IMAGES_SHOWN]
         st.plotly_chart(
             gallery_figure(data.x_test[shown], [probability_title(result, i) for i in shown],
-                           result.probabilities[shown], result.y_test[shown], columns=4),
+                           result.probabilities[shown], result.y_test[shown], columns=3),
             width="stretch",
         )
         st.caption("Under each image its softmax: red the digit read, green the true digit.")
@@ -134,8 +134,16 @@ with cell_column:
 st.subheader("Digit by digit")
 st.dataframe(
     result.per_class_rows(), hide_index=True, width="stretch", height="content",
-    column_config={name: st.column_config.NumberColumn(format="percent")
-                   for name in ("precision", "recall", "F1")},
+    placeholder="—",  # the average row has no image counts
+    column_config={
+        "digit": st.column_config.TextColumn("Digit"),
+        "test images": st.column_config.NumberColumn("Test images", format="localized"),
+        "read as this digit": st.column_config.NumberColumn("Read as this digit",
+                                                            format="localized"),
+        # A step of 0.0001 gives "percent" two decimals: 99.30%, not 99.3% beside 99.08%.
+        **{name: st.column_config.NumberColumn(label, format="percent", step=0.0001)
+           for name, label in (("precision", "Precision"), ("recall", "Recall"), ("F1", "F1"))},
+    },
 )
 st.caption("**Precision**: of the images read as this digit, the share that really are one. "
            "**Recall**: of this digit's images, the share read right. **F1**: their harmonic "

@@ -111,6 +111,8 @@ def test_the_table_has_a_row_per_digit_and_the_macro_average(dense, mnist):
     assert [row["digit"] for row in rows] == [str(d) for d in range(10)] + ["macro average"]
     assert [row["test images"] for row in rows[:10]] == np.bincount(mnist.y_test).tolist()
     assert rows[4]["recall"] == dense.recall[4] and rows[-1]["F1"] == dense.macro_f1
+    # An average of image counts means nothing; their total (10,000) is no average either.
+    assert rows[-1]["test images"] is None and rows[-1]["read as this digit"] is None
 
 
 # --- Loss ---------------------------------------------------------------------------------
@@ -222,6 +224,19 @@ def test_the_confusion_figure_writes_every_count_in_its_cell(dense):
     (outline,) = fig.layout.shapes  # the chosen cell: true 4 (row), read 9 (column)
     assert (outline.x0, outline.x1, outline.y0, outline.y1) == (8.5, 9.5, 3.5, 4.5)
     assert list(fig.layout.yaxis.range) == [9.5, -0.5]  # 0 at the top, like a table
+
+
+def test_the_confusion_figure_is_large_and_labelled_for_a_wide_column(dense):
+    """Cells of about 45 px at the page's 3/5 column (555 px at 1400 px): the numbers fit."""
+    fig = confusion_figure(dense.confusion)
+    assert fig.layout.height >= 600
+    assert (fig.layout.yaxis.title.text, fig.layout.xaxis.title.text) == ("true digit", "read as")
+    assert {a.font.size for a in fig.layout.annotations} == {14}
+    (cells,) = (trace for trace in fig.data if trace.type == "scatter")
+    assert cells.marker.size >= 40, "a click anywhere in a cell lands on its point"
+    (colours,) = (trace for trace in fig.data if trace.type == "heatmap" and trace.showscale
+                  is not False)
+    assert colours.colorbar.orientation == "h", "under the matrix: the matrix takes the width"
 
 
 def test_the_diagonal_and_the_mistakes_have_separate_colour_scales(dense):

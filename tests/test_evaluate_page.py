@@ -114,6 +114,24 @@ def test_the_confusion_matrix_and_the_table_show_the_counts(run_id, expected):
     assert table.value["recall"].iloc[3] == pytest.approx(expected.recall[3])
 
 
+def test_the_digit_table_has_human_headers_and_one_precision(run_id, expected):
+    """Every percentage with two decimals (99.30%, not 99.3% beside 99.08%); no count
+    in the average row, where a total of 10,000 read as a count of the average."""
+    (table,) = evaluate_page(run_id).dataframe
+    columns = json.loads(table.proto.columns)
+    labels = {name: config["label"] for name, config in columns.items() if name != "_index"}
+    assert labels == {"digit": "Digit", "test images": "Test images",
+                      "read as this digit": "Read as this digit", "precision": "Precision",
+                      "recall": "Recall", "F1": "F1"}
+    for name in ("precision", "recall", "F1"):
+        # Streamlit's "percent" shows step's decimals less two: 0.0001 gives 99.08%.
+        assert columns[name]["type_config"] == {"type": "number", "format": "percent",
+                                                "step": 0.0001}
+    assert table.value["test images"].iloc[:10].tolist() == expected.confusion.sum(1).tolist()
+    assert table.value[["test images", "read as this digit"]].iloc[-1].isna().all()
+    assert table.proto.placeholder == "—"
+
+
 def test_the_most_frequent_mistake_is_chosen_first_and_its_images_shown(run_id, expected):
     at = evaluate_page(run_id)
     true_digit, read_as = expected.most_frequent_mistake()
