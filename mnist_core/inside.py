@@ -21,13 +21,13 @@ import weakref
 from dataclasses import dataclass
 from typing import Sequence
 
-import keras
 import numpy as np
 import plotly.colors
 import plotly.graph_objects as go
 import tensorflow as tf
 
 from mnist_core.data import IMAGE_SIZE, NUM_CLASSES
+from mnist_core.quiet_keras import keras
 
 DIVERGING = "RdBu_r"  # negative blue, 0 white, positive red
 # Non-negative activations: 0 black, the strongest bright yellow. Inferno starts at

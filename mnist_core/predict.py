@@ -19,13 +19,13 @@ import weakref
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Callable, Sequence
 
-import keras
 import numpy as np
 
 from mnist_core.confidence import Verdict, judge, nudged_copies
 from mnist_core.config import ModelConfig
 from mnist_core.data import IMAGE_SIZE
 from mnist_core.model import build_model
+from mnist_core.quiet_keras import keras
 
 if TYPE_CHECKING:
     from mnist_core.train import Snapshot

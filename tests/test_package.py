@@ -39,3 +39,15 @@ def test_numpy_matrix_products_stay_on_the_calling_thread():
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                             cwd=ROOT, check=True)
     assert result.stdout.strip() == "[1]"
+
+
+def test_loading_keras_prints_nothing_on_the_terminal():
+    """TensorFlow's C++ start-up notices (oneDNN, twice; CPU features) reached the
+    user's terminal above the app's output; mnist_core loads Keras without them, in a
+    fresh Python with no TensorFlow logging settings, as a user starts the app."""
+    env = {key: value for key, value in os.environ.items() if not key.startswith("TF_")}
+    code = "from mnist_core.model import build_model; build_model(); print('built')"
+    result = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True,
+                            text=True, cwd=ROOT, check=True)
+    assert result.stdout.strip() == "built"
+    assert result.stderr == ""
