@@ -9,10 +9,10 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 
-import keras
-
 from mnist_core.config import BATCH_NORM_MOMENTUM, DEEP_CNN_HEAD_UNITS, ModelConfig
 from mnist_core.data import IMAGE_SIZE, INPUT_DIM, NUM_CLASSES
+from mnist_core.model_file import ModelFileError, check_path, refusal
+from mnist_core.quiet_keras import keras
 
 
 def build_model(config: ModelConfig = ModelConfig()) -> keras.Model:
@@ -147,22 +147,24 @@ def summary_text(summary: ModelSummary) -> str:
     return "\n".join(lines)
 
 
-class ModelFileError(ValueError):
-    """A saved model could not be used; the message says why."""
+def load_model(path: str, name: str | None = None) -> keras.Model:
+    """Load a `.keras` file in safe mode and check it reads 28×28 digits into 10 classes.
 
-
-def load_model(path: str) -> keras.Model:
-    """Load a `.keras` file in safe mode and check it reads 28×28 digits into 10 classes."""
+    Every refusal is a ModelFileError in the user's words (see mnist_core.model_file),
+    naming the file as `name` (an upload's own name, say), else as `path`.
+    """
+    name = name or str(path)
+    check_path(path, name)
     try:
         model = keras.saving.load_model(path, safe_mode=True)
     except Exception as error:  # Keras raises many kinds for bad files
-        raise ModelFileError(f"{path} is not a usable Keras model: {error}") from error
+        raise refusal(path, name, error) from error
     input_shape = tuple(model.input_shape[1:])
     if input_shape not in ((INPUT_DIM,), (28, 28), (28, 28, 1)):
-        raise ModelFileError(f"{path} expects inputs of shape {input_shape}, not 28×28 digits.")
+        raise ModelFileError(f"{name} expects inputs of shape {input_shape}, not 28×28 digits.")
     if tuple(model.output_shape[1:]) != (NUM_CLASSES,):
         raise ModelFileError(
-            f"{path} has outputs of shape {model.output_shape[1:]}, not 10 digit classes."
+            f"{name} has outputs of shape {model.output_shape[1:]}, not 10 digit classes."
         )
     return model
 

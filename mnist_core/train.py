@@ -16,7 +16,6 @@ import time
 from dataclasses import asdict, dataclass
 from typing import TYPE_CHECKING, Callable, Sequence
 
-import keras
 import numpy as np
 
 from mnist_core.config import ModelConfig, TrainConfig
@@ -24,6 +23,7 @@ from mnist_core.data import MnistData, prepare
 from mnist_core.model import build_model, config_of
 from mnist_core.predict import SnapshotPredictor
 from mnist_core.priority import yield_cpu_to_users
+from mnist_core.quiet_keras import keras
 
 if TYPE_CHECKING:
     from mnist_core.store import RunStore, StoredRun
