@@ -222,14 +222,16 @@ def test_load_model_refuses_a_non_model_file(tmp_path, content):
     """A random file must become ModelFileError naming it, not a Keras traceback."""
     path = tmp_path / "model.keras"
     path.write_bytes(content)
-    with pytest.raises(ModelFileError, match=str(path)):
+    with pytest.raises(ModelFileError) as error:
         load_model(str(path))
+    assert str(error.value) == f"{path} is not a Keras model file (a .keras file saved by Keras 3)."
 
 
 def test_load_model_refuses_a_missing_file(tmp_path):
     path = tmp_path / "missing.keras"
-    with pytest.raises(ModelFileError, match=str(path)):
+    with pytest.raises(ModelFileError) as error:
         load_model(str(path))
+    assert str(error.value) == f"{path} does not exist."
 
 
 def test_load_model_refuses_wrong_output_shape(tmp_path):
@@ -265,5 +267,6 @@ def test_load_model_refuses_code_in_a_model_file(tmp_path):
     )
     path = tmp_path / "lambda.keras"
     model.save(path)
-    with pytest.raises(ModelFileError, match=str(path)):
+    with pytest.raises(ModelFileError) as error:
         load_model(str(path))
+    assert str(error.value).startswith(f"{path} contains Python code (a Lambda layer)")
