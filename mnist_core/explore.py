@@ -85,13 +85,22 @@ def mean_images_figure(means: np.ndarray) -> go.Figure:
 
 def preparation_figures(image: np.ndarray, label: int,
                         index: int) -> tuple[go.Figure, go.Figure, go.Figure]:
-    """One image as the classic tutorial prepares it: 28×28 pixels, 784 numbers, /255."""
-    return (
-        image_figure(image, f"#{index}: label {label} · 28×28 pixels, 0–255", zmax=255),
+    """One image as the classic tutorial prepares it: 28×28 pixels, 784 numbers, /255.
+
+    Streamlit's theme draws tick marks on every axis: the image and the strips' single
+    row have no scale to mark, so theirs are removed (the image stays square).
+    """
+    pixels = image_figure(image, f"#{index}: label {label} · 28×28 pixels, 0–255", zmax=255)
+    pixels.update_xaxes(ticks="", showticklabels=False, showgrid=False, zeroline=False)
+    pixels.update_yaxes(ticks="", showticklabels=False, showgrid=False, zeroline=False)
+    strips = (
         vector_strip_figure(image.reshape(-1), f"Flattened: {INPUT_DIM} numbers"),
         vector_strip_figure(prepare_images(image[np.newaxis])[0],
                             "Scaled by /255: float32 in [0, 1]"),
     )
+    for strip in strips:
+        strip.update_yaxes(ticks="", showgrid=False, zeroline=False)
+    return pixels, *strips
 
 
 def class_counts_figure(counts: np.ndarray, set_name: str) -> go.Figure:
@@ -103,13 +112,17 @@ def class_counts_figure(counts: np.ndarray, set_name: str) -> go.Figure:
     ))
     fig.update_layout(
         title=f"Images per digit ({set_name} set)", xaxis=dict(title="digit", type="category"),
-        yaxis=dict(title="images", range=[0, counts.max() * 1.15]),
+        yaxis=dict(title="images", range=[0, counts.max() * 1.15], tickformat=","),
     )
     return _compact(fig, 320)
 
 
 def pixel_histogram_figure(counts: np.ndarray, set_name: str) -> go.Figure:
-    """Pixels per value 0–255 on a log axis: the background's zeros would flatten the rest."""
+    """Pixels per value 0–255 on a log axis: the background's zeros would flatten the rest.
+
+    The axis marks powers of ten only (dtick 1 on a log axis), written in full with
+    thousands separators: Plotly's default 2s and 5s between them crowd the labels.
+    """
     fig = go.Figure(go.Bar(
         x=np.arange(PIXEL_LEVELS), y=counts, marker_color=BAR_COLOUR, marker_line_width=0,
         hovertemplate="value %{x}: %{y:,} pixels<extra></extra>",
@@ -117,7 +130,7 @@ def pixel_histogram_figure(counts: np.ndarray, set_name: str) -> go.Figure:
     fig.update_layout(
         title=f"Pixel values ({set_name} set, log scale)", bargap=0,
         xaxis=dict(title="pixel value (0 = background, 255 = full ink)", range=[-1, 256]),
-        yaxis=dict(title="pixels", type="log"),
+        yaxis=dict(title="pixels", type="log", dtick=1, tickformat=","),
     )
     return _compact(fig, 320)
 

@@ -155,6 +155,7 @@ def test_class_counts_figure_has_one_bar_per_digit(mnist):
     assert list(fig.data[0].y) == counts.tolist()
     assert fig.data[0].text[1] == "6,742"
     assert "training" in fig.layout.title.text
+    assert fig.layout.yaxis.tickformat == ",", "6,000 on the axis, as on the bars"
 
 
 def test_pixel_histogram_figure_has_256_bars_on_a_log_axis(mnist):
@@ -164,3 +165,17 @@ def test_pixel_histogram_figure_has_256_bars_on_a_log_axis(mnist):
     assert list(fig.data[0].x) == list(range(256))
     assert list(fig.data[0].y) == counts.tolist()
     assert fig.layout.yaxis.type == "log"
+    # Only powers of ten, written out: 10,000 … 10,000,000, no 2s and 5s between them.
+    assert (fig.layout.yaxis.dtick, fig.layout.yaxis.tickformat) == (1, ",")
+
+
+def test_the_prepared_image_has_no_stray_ticks_and_stays_square(mnist):
+    """Streamlit's theme marks ticks on every axis: the 28×28 image and the strips have
+    no scale to mark, so none is drawn; the image's pixels stay square."""
+    pixels, flattened, scaled = explore.preparation_figures(mnist.x_test[0], 7, 0)
+    for axis in (pixels.layout.xaxis, pixels.layout.yaxis):
+        assert (axis.ticks, axis.showticklabels, axis.showgrid) == ("", False, False)
+    assert pixels.layout.yaxis.scaleanchor == "x"
+    for strip in (flattened, scaled):
+        assert (strip.layout.yaxis.ticks, strip.layout.yaxis.showticklabels) == ("", False)
+        assert strip.layout.xaxis.title.text  # the pixel index keeps its scale and title
