@@ -151,8 +151,13 @@ class TrainingJob:
         train_config: TrainConfig = TrainConfig(),
         callbacks: Sequence[keras.callbacks.Callback] = (),
         store: RunStore | None = None,
+        verbose: int = 0,
     ) -> None:
-        """`store`: where the run is saved as it goes (see mnist_core.store); None: nowhere."""
+        """`store`: where the run is saved as it goes (see mnist_core.store); None: nowhere.
+
+        `verbose`: Keras' own output of `fit` (1: a progress bar per batch, 2: a line per
+        epoch), for the command line; the app shows progress itself.
+        """
         self.run_id = new_run_id()
         self.created_at = time.time()
         self.data = data
@@ -160,6 +165,7 @@ class TrainingJob:
         self.train_config = train_config
         self.model = build_model(model_config)
         self._callbacks = list(callbacks)
+        self._verbose = verbose
         self._lock = threading.Lock()
         self._stop_requested = threading.Event()
         self._thread: threading.Thread | None = None
@@ -349,7 +355,7 @@ class TrainingJob:
                 batch_size=self.train_config.batch_size,
                 validation_split=self.train_config.validation_split,
                 callbacks=callbacks,
-                verbose=0,
+                verbose=self._verbose,
             )
             if recorder.diverged:
                 self._finish(JobStatus.FAILED, error=DIVERGED_MESSAGE)
