@@ -3,7 +3,7 @@
 import streamlit as st
 
 import ui
-from mnist_core.compare import ACCURACY_COLUMNS, compare_figure, run_label, table_rows
+from mnist_core.compare import compare_figure, run_label, table_rows
 from mnist_core.store import CONFIG_FILE, HISTORY_CSV, RunActive, StoreError
 
 model_config, train_config = ui.page_config()
@@ -13,9 +13,37 @@ TABLE_IDS = "runs_table_ids"  # the run ids in the order the table last showed t
 CONFIRM = "runs_confirm_delete"  # the run whose deletion awaits confirmation
 MESSAGE = "runs_message"  # (kind, text) of the last action, shown once
 GO_DRAW = "runs_go_draw"  # set by "Use for drawing": the script switches page
-# The results first, where they are seen without scrolling; the hyperparameters after them.
-FIRST_COLUMNS = ("id", "name", "created", "status", "model", "epochs", "test accuracy",
-                 "val accuracy", "train accuracy", "s/epoch")
+ALL_COLUMNS = "runs_all_columns"  # the toggle that adds the hyperparameters to the table
+# The results fit the width at 1,400 px; the hyperparameters are shown on demand.
+RESULT_COLUMNS = ("id", "name", "created", "status", "model", "epochs", "test accuracy",
+                  "val accuracy", "train accuracy", "s/epoch")
+# "percent" shows the step's decimals less two: 99.08%, and 79.20% rather than 79.2%.
+PERCENT = dict(format="percent", step=0.0001)
+COLUMNS = {
+    "id": st.column_config.TextColumn("Run", pinned=True, width=80),
+    "name": st.column_config.TextColumn("Name", pinned=True, width=110),
+    "created": st.column_config.DatetimeColumn("Created", format="D MMM YYYY, HH:mm"),
+    "status": st.column_config.TextColumn("Status"),
+    "model": st.column_config.TextColumn("Model"),
+    "epochs": st.column_config.TextColumn("Epochs", help="Trained of planned."),
+    "test accuracy": st.column_config.NumberColumn("Test accuracy", **PERCENT),
+    "val accuracy": st.column_config.NumberColumn(
+        "Val. accuracy", help="On the validation images, after the last epoch.", **PERCENT),
+    "train accuracy": st.column_config.NumberColumn(
+        "Train accuracy", help="Over the last epoch's training batches.", **PERCENT),
+    "s/epoch": st.column_config.NumberColumn("Per epoch", format="%.1f s",
+                                             help="Seconds per epoch, on average."),
+    "hidden units": st.column_config.TextColumn("Hidden units"),
+    "conv filters": st.column_config.TextColumn("Conv filters"),
+    "activation": st.column_config.TextColumn("Activation"),
+    "dropout": st.column_config.NumberColumn("Dropout", format="%g"),
+    "augment": st.column_config.CheckboxColumn("Augment"),
+    "optimizer": st.column_config.TextColumn("Optimizer"),
+    "learning rate": st.column_config.NumberColumn("Learning rate", format="%g"),
+    "lr schedule": st.column_config.TextColumn("LR schedule"),
+    "batch size": st.column_config.NumberColumn("Batch size", format="%d"),
+    "train size": st.column_config.TextColumn("Training images"),
+}
 
 if st.session_state.pop(GO_DRAW, False):
     ui.switch_page("pages/draw.py")  # callbacks cannot switch pages; the script can
@@ -175,16 +203,14 @@ else:
     ids = [summary.run_id for summary in summaries]
     chosen = selected_ids(ids)
     rows = table_rows(summaries)
+    every_column = st.toggle("Show the hyperparameters", key=ALL_COLUMNS,
+                             help="Architecture, optimizer and training settings of each run.")
+    hyperparameters = [column for column in rows[0] if column not in RESULT_COLUMNS]
     st.dataframe(
         rows, key=TABLE, on_select="rerun", selection_mode="multi-row",
-        hide_index=True, width="stretch",
-        column_order=[*FIRST_COLUMNS, *(c for c in rows[0] if c not in FIRST_COLUMNS)],
-        column_config={
-            **{column: st.column_config.NumberColumn(format="percent")
-               for column in ACCURACY_COLUMNS},
-            "s/epoch": st.column_config.NumberColumn(format="%.1f"),
-            "learning rate": st.column_config.NumberColumn(format="%g"),
-        },
+        hide_index=True, width="stretch", placeholder="—",  # "does not apply", not "None"
+        column_order=[*RESULT_COLUMNS, *(hyperparameters if every_column else ())],
+        column_config=COLUMNS,
     )
     for summary in summaries:
         if summary.problem:

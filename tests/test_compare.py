@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 import pytest
 
 from mnist_core.compare import RUN_COLOURS, compare_figure, run_label, table_rows
-from mnist_core.store import RunSummary
-from mnist_core.train import EpochRecord
+from mnist_core.config import ModelConfig
+from mnist_core.model import build_model
+from mnist_core.store import RunStore, RunSummary
+from mnist_core.train import EpochRecord, TrainingJob
 
 
 def rows(losses, accuracies, val_losses, val_accuracies):
@@ -88,6 +92,43 @@ def test_table_rows_share_one_set_of_columns_across_architectures():
     assert [list(row) for row in table] == [list(table[0])] * 3
     assert {"hidden units", "conv filters", "test accuracy", "status"} <= set(table[0])
     assert table[0]["conv filters"] is None and table[1]["hidden units"] is None
-    assert [row["train size"] for row in table] == ["all", "5000", None]
+    assert [row["train size"] for row in table] == ["all", "5,000", None]
     assert [row["status"] for row in table] == ["finished", "interrupted", "unreadable"]
     assert table[0]["test accuracy"] == 0.98
+    assert [row["epochs"] for row in table[:2]] == ["5/5", "1/3"]
+    # A date-time for the table to format and sort; None when the run could not be read.
+    assert table[0]["created"] == datetime.fromtimestamp(1.7e9) and table[2]["created"] is None
+
+
+def test_an_imported_run_reads_imported_not_0_of_1(mnist, tmp_path):
+    """An uploaded model was never trained here: no epochs, no training settings, a test
+    accuracy; the model's own settings (layers, optimizer) are kept."""
+    store = RunStore(tmp_path)
+    job = TrainingJob.imported(mnist, build_model(ModelConfig(hidden_units=(16,))), "x.keras")
+    job.store = store
+    job.save()
+    trained = RunSummary("Dense001", None, "finished", 1.7e9, "dense",
+                         {"hidden units": "512", "lr schedule": "constant", "batch size": 128,
+                          "train size": 5000}, epochs=2, epochs_completed=2)
+    imported, dense = table_rows([*store.list_runs(), trained])
+    assert imported["id"] == job.run_id and imported["epochs"] == "imported"
+    assert imported["test accuracy"] == pytest.approx(job.progress().test_accuracy)
+    assert imported["train accuracy"] is None and imported["s/epoch"] is None
+    assert imported["lr schedule"] is imported["batch size"] is imported["train size"] is None
+    assert imported["hidden units"] == "16" and imported["optimizer"] == "rmsprop"
+    assert (dense["epochs"], dense["batch size"], dense["train size"]) == ("2/2", 128, "5,000")
+
+
+def test_run_names_reach_the_legend_as_text_not_html():
+    """A run named <b>bold</b> is not bold in the legend: Plotly reads HTML in names."""
+    label = run_label("Abcd1234", "<b>bold</b> & co")
+    fig = compare_figure({label: HISTORIES["Run00002"]}, "loss")
+    assert [trace.name for trace in fig.data] == [
+        "Abcd1234 · &lt;b&gt;bold&lt;/b&gt; &amp; co train",
+        "Abcd1234 · &lt;b&gt;bold&lt;/b&gt; &amp; co validation"]
+    assert "<b>" not in fig.to_json()
+
+
+def test_the_accuracy_axis_reads_in_percent():
+    yaxis = compare_figure(HISTORIES, "accuracy").layout.yaxis
+    assert "%" in yaxis.tickformat and yaxis.hoverformat == ".2%"

@@ -85,11 +85,71 @@ def test_a_saved_run_is_in_the_table_with_its_results(run_id):
     assert row["val accuracy"] == pytest.approx(stored.history[-1]["val_accuracy"])
     assert row["s/epoch"] == pytest.approx(stored.seconds_per_epoch)
     assert row["epochs"] == "1/1"
-    assert row["train size"] == "1000"
+    assert row["train size"] == "1,000"
     assert row["hidden units"] == "512" and row["optimizer"] == "rmsprop"
     # Nothing selected yet: no curves, no actions.
     assert not charts(at)
     assert not any(b.label == "Rename" for b in at.button)
+
+
+def runs_table(at):
+    """The runs table element itself: its column settings as the browser receives them."""
+    (element,) = [df for df in at.dataframe if "id" in df.value.columns]
+    return element
+
+
+def test_the_table_fits_its_results_with_human_headers_and_dashes(run_id):
+    """At 1,400 px the results fit: run and name pinned, one precision for every
+    percentage, a dash where a value does not apply; hyperparameters on demand."""
+    at = app_at("runs")
+    element = runs_table(at)
+    config = json.loads(element.proto.columns)
+    results = ["id", "name", "created", "status", "model", "epochs", "test accuracy",
+               "val accuracy", "train accuracy", "s/epoch"]
+    assert list(element.proto.column_order) == results
+    assert [config[column]["label"] for column in results] == [
+        "Run", "Name", "Created", "Status", "Model", "Epochs", "Test accuracy",
+        "Val. accuracy", "Train accuracy", "Per epoch"]
+    assert config["id"]["pinned"] and config["name"]["pinned"]
+    for column in ("test accuracy", "val accuracy", "train accuracy"):
+        assert config[column]["type_config"] == {"type": "number", "format": "percent",
+                                                 "step": 0.0001}  # 99.08%, 79.20%
+    assert config["s/epoch"]["type_config"]["format"] == "%.1f s"
+    assert config["learning rate"]["type_config"]["format"] == "%g"  # 0.001, not 1e-3
+    assert config["created"]["type_config"]["type"] == "datetime"
+    assert element.proto.placeholder == "—"  # a value that does not apply: not "None"
+
+    at.toggle(key="runs_all_columns").set_value(True).run()
+    shown = list(runs_table(at).proto.column_order)
+    assert shown[:len(results)] == results
+    assert {"hidden units", "optimizer", "learning rate", "batch size",
+            "train size"} <= set(shown[len(results):])
+    assert set(shown) == set(table(at).reset_index().columns)  # every column reachable
+
+
+def test_an_imported_model_reads_imported_with_its_test_accuracy(mnist):
+    import ui
+    from mnist_core.model import build_model
+    from mnist_core.train import TrainingJob
+
+    job = TrainingJob.imported(mnist, build_model(ModelConfig(hidden_units=(16,))), "x.keras")
+    ui.runs().add(job, owner="someone else")
+    row = table(app_at("runs")).loc[job.run_id]
+    assert row["epochs"] == "imported"  # not "0/1"
+    assert row["test accuracy"] == pytest.approx(job.progress().test_accuracy)
+    assert row[["train accuracy", "val accuracy", "s/epoch", "batch size"]].isna().all()
+
+
+def test_a_run_named_in_html_is_named_in_text_in_the_legend():
+    run_dir = fake_run("HtmlName", "finished", {})
+    try:
+        store().rename("HtmlName", "<b>bold</b>")
+        at = select(app_at("runs"), "HtmlName")
+        assert not at.exception
+        names = [trace["name"] for trace in charts(at)[0]["data"]]
+        assert names == ["HtmlName · &lt;b&gt;bold&lt;/b&gt; train"]
+    finally:
+        shutil.rmtree(run_dir)
 
 
 def test_selected_runs_are_overlaid_and_the_selection_follows_the_runs(run_id):
