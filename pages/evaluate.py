@@ -45,14 +45,18 @@ def choose_cell_from_chart() -> None:
 
 
 def look_inside(indices, titles: dict[int, str], key: str) -> None:
-    """Pick one of the images shown and open it on the Inside page."""
-    pick_column, go_column = st.columns([3, 2], vertical_alignment="bottom")
-    index = pick_column.selectbox("Test image", [int(i) for i in indices], key=key,
-                                  format_func=titles.get)
-    if go_column.button("Look inside the model", key=f"{key}_inside",
-                        icon=":material/neurology:"):
-        st.session_state["inspect_index"] = index
-        ui.switch_page("pages/inside.py")
+    """Pick one of the images shown and open it on the Inside page.
+
+    A row that wraps: the button keeps its whole label and the menu takes the room
+    left (beside the matrix, little); where both cannot fit, the button goes under it.
+    """
+    with st.container(horizontal=True, vertical_alignment="bottom"):
+        index = st.selectbox("Test image", [int(i) for i in indices], key=key,
+                             format_func=titles.get)
+        if st.button("Look inside the model", key=f"{key}_inside",
+                     icon=":material/neurology:"):
+            st.session_state["inspect_index"] = index
+            ui.switch_page("pages/inside.py")
 
 
 st.title("Evaluate the model")
