@@ -22,7 +22,7 @@ from mnist_core.config import (
     ModelConfig,
     TrainConfig,
 )
-from mnist_core.data import MnistData, load_mnist
+from mnist_core.data import MNIST_DATA_ENV, MnistData, load_mnist
 from mnist_core.setup import (
     ALL_IMAGES,
     BATCH_SIZES,
@@ -54,9 +54,24 @@ ARCHITECTURE_CAPTIONS = {
                 "digits best, trains about ten times slower than the CNN.",
 }
 SCHEDULE_NAMES = {"constant": "constant", "cosine": "cosine decay to 0"}
+# A step of 0.0001 gives "percent" two decimals: 98.10%, not 98.1% beside 97.85%.
+_PERCENT = {"format": "percent", "step": 0.0001}
+HISTORY_COLUMNS = {
+    "epoch": st.column_config.NumberColumn("Epoch"),
+    "loss": st.column_config.NumberColumn("Loss", format="%.4f"),
+    "accuracy": st.column_config.NumberColumn("Accuracy", **_PERCENT),
+    "val_loss": st.column_config.NumberColumn("Validation loss", format="%.4f"),
+    "val_accuracy": st.column_config.NumberColumn("Validation accuracy", **_PERCENT),
+    "seconds": st.column_config.NumberColumn("Seconds", format="%.1f"),
+    "samples_per_second": st.column_config.NumberColumn("Images per second",
+                                                        format="localized", step=1),
+}
 POLL_SECONDS = 1.0
 CHART_POLL_SECONDS = 3.0
 ROUTED = "routed_by_app"
+SETUP_REQUEST = "setup_request"  # (sidebar values, message) to apply on the next full run
+LATEST_CHECKED = "latest_run_checked"  # this session has looked for the latest finished run
+OPENED_LATEST = "opened_latest_run"  # the run this session opened for its user on arrival
 
 
 def _keep_keras_state_between_reruns() -> None:
@@ -182,10 +197,16 @@ def sidebar_config(data: MnistData) -> tuple[ModelConfig, TrainConfig]:
     return configs({key: st.session_state[key] for key in DEFAULTS})
 
 
-def use_setup(values: Mapping[str, Any]) -> None:
-    """A callback: put these values in the sidebar (and so in the link); the app reruns."""
-    st.session_state.update(values)
-    st.session_state["rerun_app"] = True  # a fragment's button reruns only the fragment
+def request_setup(values: Mapping[str, Any], message: str) -> None:
+    """Put these values in the sidebar (and so in the link), from anywhere, fragments too.
+
+    Call it from the script, not from a callback. A button inside a fragment reruns
+    only the fragment, and the browser still holds the sidebar's old values, which
+    it sends back with the next full run: the values are applied at the start of that
+    run instead, before the sidebar's widgets exist, so they win.
+    """
+    st.session_state[SETUP_REQUEST] = (dict(values), message)
+    st.rerun(scope="app")
 
 
 def _settings_from_link() -> None:
@@ -199,6 +220,11 @@ def _settings_from_link() -> None:
         st.session_state.update(values)
         for message in messages:
             st.toast(f"From the link: {message}", icon=":material/warning:")
+    requested = st.session_state.pop(SETUP_REQUEST, None)
+    if requested is not None:
+        values, message = requested
+        st.session_state.update(values)
+        st.toast(message, icon=":material/tune:")
     for key, value in DEFAULTS.items():
         st.session_state.setdefault(key, value)  # a widget not shown last run lost its value
 
@@ -241,10 +267,14 @@ def sync_run_with_url() -> None:
     """Keep `?run=ID` in the address bar, and follow a run id that arrives in it.
 
     A reload or a shared link starts a new session with only the URL: the run id in
-    it re-attaches that session to the run, wherever it was started.
+    it re-attaches that session to the run, wherever it was started. A new tab or
+    the bare address opens the latest finished run instead, so that a returning
+    user finds their model rather than "no model yet".
     """
     url_run = st.query_params.get("run")
     session_run = st.session_state.get("run_id")
+    checked = st.session_state.get(LATEST_CHECKED, False)
+    st.session_state[LATEST_CHECKED] = True
     if url_run and url_run != session_run:
         if runs().restore(url_run, mnist()) is not None:
             st.session_state["run_id"] = url_run
@@ -253,6 +283,25 @@ def sync_run_with_url() -> None:
             del st.query_params["run"]
     elif session_run and url_run != session_run:
         st.query_params["run"] = session_run
+    elif not session_run and not checked:
+        _open_latest_finished_run()
+
+
+def _open_latest_finished_run() -> None:
+    """Follow the newest run on disk that finished with a model, if there is one."""
+    store = runs().store
+    latest = next((summary for summary in store.list_runs() if summary.status == "finished"),
+                  None) if store is not None else None
+    if latest is None or runs().restore(latest.run_id, mnist()) is None:
+        return
+    follow_run(latest.run_id)
+    st.session_state[OPENED_LATEST] = latest.run_id
+
+
+def follow_run(run_id: str) -> None:
+    """Make a run this session's own: its charts, the model it draws with, its link."""
+    st.session_state["run_id"] = st.session_state["model_run_id"] = run_id
+    st.query_params["run"] = run_id
 
 
 def current_job():
@@ -298,36 +347,26 @@ def snapshot_model():
     return _model_at(job.run_id, epoch), epoch, job
 
 
-def import_model(data: bytes, name: str) -> None:
-    """An uploaded `.keras` file as this session's model, or a message saying why not.
+def import_model(data: bytes, name: str):
+    """An uploaded `.keras` file as a new run that this session follows; the job.
 
-    Nothing else changes when the file is refused: the session keeps its model.
+    Raises ModelFileError, in the user's words, when the file is refused: then
+    nothing changes and the session keeps its model.
     """
     import tempfile
     from pathlib import Path
 
-    from mnist_core.model import ModelFileError, load_model
+    from mnist_core.model import load_model
     from mnist_core.train import TrainingJob
 
-    if is_training():
-        st.error("Your training is in progress: stop it before importing a model.")
-        return
     with tempfile.TemporaryDirectory() as folder:
         path = Path(folder) / "upload.keras"
         path.write_bytes(data)
-        try:
-            model = load_model(str(path))
-            job = TrainingJob.imported(mnist(), model, name)
-        except ModelFileError as error:
-            st.error(f"{name} was refused: {str(error).replace(str(path), 'the file')}",
-                     icon=":material/block:")
-            return
+        model = load_model(str(path), name=name)
+        job = TrainingJob.imported(mnist(), model, name)
     runs().add(job, owner())
-    st.session_state["run_id"] = st.session_state["model_run_id"] = job.run_id
-    st.query_params["run"] = job.run_id
-    st.success(f"Imported {name} as run `{job.run_id}`: test accuracy "
-               f"{job.progress().test_accuracy:.2%}. It is now your model on the Draw, "
-               "Evaluate and Inside pages.", icon=":material/check_circle:")
+    follow_run(job.run_id)
+    return job
 
 
 def is_active(job) -> bool:
@@ -408,7 +447,8 @@ def _charts(job) -> None:
             width="stretch",
         )
     if progress.history:
-        st.dataframe(progress.history_rows(), hide_index=True, width="stretch")
+        st.dataframe(progress.history_rows(), hide_index=True, width="stretch",
+                     column_config=HISTORY_COLUMNS, placeholder="—")
 
 
 def progress_bar(progress) -> None:
@@ -430,15 +470,16 @@ def _metrics(progress) -> None:
     if not history and progress.test_accuracy is None:
         return
     last = history[-1] if history else None
-    columns = st.columns(4)
-    columns[0].metric("Epochs done", f"{len(history)}/{progress.epochs}")
-    seconds = progress.seconds_per_epoch
-    columns[1].metric("Seconds per epoch", f"{seconds:.1f}" if seconds else "–")
-    columns[2].metric("Samples per second", f"{last.samples_per_second:,.0f}" if last else "–")
-    if progress.test_accuracy is not None:
-        columns[3].metric("Test accuracy", f"{progress.test_accuracy:.2%}")
-    else:
-        columns[3].metric("Elapsed", f"{progress.elapsed_seconds:.0f} s")
+    with st.container(horizontal=True, gap="medium"):
+        st.metric("Epochs done", f"{progress.complete_epochs}/{progress.epochs}", width=150)
+        seconds = progress.seconds_per_epoch
+        st.metric("Seconds per epoch", f"{seconds:.1f}" if seconds else "–", width=170)
+        st.metric("Images per second", f"{last.samples_per_second:,.0f}" if last else "–",
+                  width=170)
+        if progress.test_accuracy is not None:
+            st.metric("Test accuracy", f"{progress.test_accuracy:.2%}", width=150)
+        else:
+            st.metric("Elapsed", f"{progress.elapsed_seconds:.0f} s", width=150)
 
 
 def _outcome(progress) -> None:
@@ -448,8 +489,8 @@ def _outcome(progress) -> None:
         st.success(f"Training finished: test accuracy **{progress.test_accuracy:.2%}**, "
                    f"test loss {progress.test_loss:.4f}, in {progress.elapsed_seconds:.0f} s.")
     elif progress.status == JobStatus.STOPPED and progress.test_accuracy is not None:
-        st.warning(f"Training stopped after {len(progress.history)} epoch(s); the weights so far "
-                   f"are kept (test accuracy {progress.test_accuracy:.2%}).")
+        st.warning(f"{stop_words(progress)} Test accuracy with them: "
+                   f"**{progress.test_accuracy:.2%}**.", icon=":material/stop_circle:")
     elif progress.status == JobStatus.STOPPED:
         st.warning("This run was cancelled before it started.")
     elif progress.status == JobStatus.FAILED:
@@ -459,38 +500,86 @@ def _outcome(progress) -> None:
                    f"{len(progress.history)} complete epoch(s); those are kept.")
 
 
+def stop_words(progress) -> str:
+    """Exactly where a stopped run stopped, and which weights it keeps."""
+    if progress.stopped_mid_epoch:
+        return (f"Stopped during epoch {progress.epoch} of {progress.epochs}, after batch "
+                f"{progress.batch:,} of {progress.batches_per_epoch:,}. The run keeps the "
+                f"weights of that moment: {_epochs(progress.complete_epochs)} and "
+                f"{progress.batch:,} batches of the next.")
+    return (f"Stopped after {_epochs(progress.complete_epochs)} of {progress.epochs}. The run "
+            "keeps the weights at the end of the last one.")
+
+
+def _epochs(count: int) -> str:
+    return f"{count} full epoch{'s' if count != 1 else ''}"
+
+
 def sidebar_status(data: MnistData) -> None:
     """Where the data comes from and what model this session has, under the settings."""
     job = model_job() if "run_id" in st.session_state else None
     if is_training():
         st.sidebar.info("Training in progress…")
-    elif job is not None:
-        progress = job.progress()
-        accuracy = progress.test_accuracy
-        st.sidebar.success(f"Model ready: {len(progress.history)} epoch(s)"
-                           + (f", test accuracy {accuracy:.2%}" if accuracy is not None else ""))
-    else:
+    if job is not None and not is_active(job):
+        st.sidebar.success(f"**Model ready** — {model_words(job)}", icon=":material/check:")
+        if st.session_state.get(OPENED_LATEST) == job.run_id:
+            st.sidebar.caption("Your latest finished run, opened for you. The Runs page "
+                               "lists every run.")
+    elif job is None and not is_training():
         st.sidebar.caption("No trained model yet.")
-    st.sidebar.caption(f"Data: {data.source}")
+    st.sidebar.caption(f"Data: {data_words(data)}", help=data.source)
+
+
+def model_words(job) -> str:
+    """A run's model in a few words: its run, epochs and test accuracy."""
+    progress = job.progress()
+    if job.imported_from:
+        words = f"run `{job.run_id}`, imported from {job.imported_from}"
+    else:
+        epochs = len(progress.history)
+        words = f"run `{job.run_id}`, {epochs} epoch{'s' if epochs != 1 else ''}"
+    if progress.test_accuracy is not None:
+        words += f", test accuracy {progress.test_accuracy:.2%}"
+    return words
+
+
+def data_words(data: MnistData) -> str:
+    """The data's source in a few words; the full text (paths, reasons) goes in a tooltip."""
+    if data.is_sample:
+        return "offline sample of 5,000 MNIST digits"
+    if MNIST_DATA_ENV in data.source:
+        return "MNIST (local file)"
+    return "MNIST (downloaded by Keras)"
+
+
+STEP_SIZE = 140  # px: each picture of the preparation, side by side on one row
 
 
 def preparation_steps(steps) -> None:
-    """The drawing at each stage of its preparation, left to right."""
-    from mnist_core.figures import enlarge
+    """The drawing at each stage of its preparation, on one row of equal squares.
+
+    The first two are smoothed (a picture of the drawing); the 20×20 and 28×28 ones
+    keep hard pixel edges, since each of their pixels is one number the network reads.
+    """
+    from mnist_core.figures import tile
 
     stages = [
-        (steps.ink, "1 · the ink (background removed, specks dropped)"),
-        (steps.crop, "2 · cropped to the ink"),
-        (enlarge(steps.fitted, 6), "3 · strokes evened out, fitted into 20×20"),
-        (enlarge(steps.centred, 6), "4 · centred by mass in 28×28: the input"),
+        (tile(steps.ink, STEP_SIZE), "1 · the ink (background removed, specks dropped)",
+         "The drawing's ink, background removed"),
+        (tile(steps.crop, STEP_SIZE), "2 · cropped to the ink", "The ink, cropped"),
+        (tile(steps.fitted, STEP_SIZE, crisp=True),
+         "3 · strokes evened out, fitted into 20×20", "The digit fitted into 20×20 pixels"),
+        (tile(steps.centred, STEP_SIZE, crisp=True), "4 · centred by mass in 28×28: the input",
+         "The 28×28 input the network reads"),
     ]
-    for column, (image, caption) in zip(st.columns(4), stages):
-        column.image(image, caption=caption, clamp=True, width=150)
+    with st.container(horizontal=True, gap="medium", key="preparation_steps"):
+        for image, caption, alt in stages:
+            st.image(image, caption=caption, width=STEP_SIZE, alt=alt)
 
 
 def naive_versus_mnist_style(naive, x) -> None:
     """The same drawing shrunk naively and prepared like MNIST, with the model's answer."""
-    from mnist_core.figures import enlarge
+    from mnist_core.figures import tile
 
     job = model_job()
     answers = None
@@ -499,14 +588,15 @@ def naive_versus_mnist_style(naive, x) -> None:
 
         probabilities = job.predictor.softmax(job.latest_snapshot(), np.stack([naive, x]))
         answers = [f"reads **{p.argmax()}** ({p.max():.0%})" for p in probabilities]
-    columns = st.columns(4)
-    for column, image, title in zip(columns, (naive, x),
-                                    ("Whole canvas shrunk to 28×28", "Prepared like MNIST")):
-        column.image(enlarge(image, 5), clamp=True, width=150)
-        column.markdown(f"{title}: " + (answers.pop(0) if answers else "no model yet"))
-    columns[2].caption("Most drawing apps feed the network the whole canvas shrunk. MNIST's "
-                       "digits were cropped, fitted into 20×20 and centred by mass: a network "
-                       "trained on them reads a drawing prepared the same way far better.")
+    with st.container(horizontal=True, gap="medium", key="naive_versus_mnist"):
+        for image, title in ((naive, "Whole canvas shrunk to 28×28"), (x, "Prepared like MNIST")):
+            with st.container(width=STEP_SIZE + 40):
+                st.image(tile(image, STEP_SIZE, crisp=True), width=STEP_SIZE, alt=title)
+                st.markdown(f"{title}: " + (answers.pop(0) if answers else "no model yet"))
+        st.caption("Most drawing apps feed the network the whole canvas shrunk. MNIST's "
+                   "digits were cropped, fitted into 20×20 and centred by mass: a network "
+                   "trained on them reads a drawing prepared the same way far better.",
+                   width=320)
 
 
 def my_drawings_summary() -> None:

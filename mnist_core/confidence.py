@@ -18,6 +18,8 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import ndimage, sparse
 
+from mnist_core.wording import a_digit
+
 SURE_PROBABILITY = 0.7
 SURE_AGREEMENT = 0.8
 ROTATIONS = (-12.0, 12.0)
@@ -74,12 +76,22 @@ class Verdict:
     runner_up: int
     agreement: float
     sure: bool
+    copies: int = 8  # the drawing and its nudged copies that were read
 
     @property
     def message(self) -> str:
         if self.sure:
-            return f"It's a {self.digit}."
+            return f"It's {a_digit(self.digit)}."
         return f"Not sure — {self.digit} or {self.runner_up}?"
+
+    @property
+    def reason(self) -> str:
+        """Why not sure, in a sentence: the softmax of one drawing can say 99% and still
+        hang on details, which the nudged copies show."""
+        agreeing = round(self.agreement * self.copies)
+        return (f"Nudged a little (shifted, turned, shrunk), the drawing reads {self.digit} "
+                f"in only {agreeing} of {self.copies} copies, with {self.probability:.0%} "
+                "on average: the answer hangs on details of the drawing.")
 
 
 def judge(probabilities: np.ndarray) -> Verdict:
@@ -89,4 +101,4 @@ def judge(probabilities: np.ndarray) -> Verdict:
     digit, runner_up = (int(d) for d in np.argsort(mean)[::-1][:2])
     agreement = float((probabilities.argmax(axis=1) == digit).mean())
     sure = mean[digit] >= SURE_PROBABILITY and agreement >= SURE_AGREEMENT
-    return Verdict(digit, float(mean[digit]), runner_up, agreement, bool(sure))
+    return Verdict(digit, float(mean[digit]), runner_up, agreement, bool(sure), len(probabilities))

@@ -154,7 +154,7 @@ def softmax_figure(probabilities: np.ndarray | None) -> go.Figure:
         )
     )
     fig.update_layout(
-        title="Softmax output: probability of each digit",
+        title="Softmax output",
         xaxis=dict(title="digit", type="category"),
         yaxis=dict(title="probability", range=[0, 1.12], tickformat=".0%"),
     )
@@ -241,3 +241,22 @@ def vector_strip_figure(vector: np.ndarray, title: str) -> go.Figure:
 def enlarge(image: np.ndarray, factor: int = 5) -> np.ndarray:
     """A small image scaled up with hard pixel edges, for display."""
     return np.kron(np.asarray(image), np.ones((factor, factor), dtype=np.asarray(image).dtype))
+
+
+def tile(image: np.ndarray, size: int = 140, crisp: bool = False) -> np.ndarray:
+    """An image of any shape in a `size`×`size` square, for a row of equal pictures.
+
+    A tall or wide image is centred on a black square first, so a drawn 1 never
+    turns into a strip a page tall. `crisp` scales up with hard pixel edges (the
+    28×28 input, where each pixel counts); otherwise it is smoothed. Floats in
+    [0, 1] in, uint8 out.
+    """
+    image = np.clip(np.asarray(image, dtype=np.float32), 0.0, 1.0)
+    side = max(image.shape)
+    square = np.zeros((side, side), np.float32)
+    top, left = (side - image.shape[0]) // 2, (side - image.shape[1]) // 2
+    square[top:top + image.shape[0], left:left + image.shape[1]] = image
+    resample = Image.Resampling.NEAREST if crisp else Image.Resampling.LANCZOS
+    scaled = Image.fromarray(np.round(square * 255).astype(np.uint8)).resize(
+        (size, size), resample)
+    return np.asarray(scaled)

@@ -41,9 +41,11 @@ def load_image(source: str | Path | bytes, name: str | None = None) -> np.ndarra
     except FileNotFoundError as error:
         raise ImageError(f"{name} does not exist.") from error
     except UnidentifiedImageError as error:
-        raise ImageError(f"{name} is not an image Pillow can read (PNG, JPEG, …).") from error
-    except Image.DecompressionBombError as error:
-        raise ImageError(f"{name} is far too large to be a digit: {error}") from error
+        raise ImageError(f"{name} is not a picture this app can read: use a PNG or JPEG "
+                         "file.") from error
+    except Image.DecompressionBombError as error:  # Pillow's own check, past 179 megapixels
+        raise ImageError(f"{name} is far too large for a picture of a digit (over "
+                         f"{MAX_PIXELS // 1_000_000} million pixels).") from error
     except ImageError:
         raise
     except OSError as error:

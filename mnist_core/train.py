@@ -121,6 +121,18 @@ class JobProgress:
         return remaining / self.batches_per_second
 
     @property
+    def stopped_mid_epoch(self) -> bool:
+        """A stop cut the last epoch short: the weights kept are those of that moment."""
+        return self.status == JobStatus.STOPPED and 0 < self.batch < self.batches_per_epoch
+
+    @property
+    def complete_epochs(self) -> int:
+        """Epochs trained to their end (Keras still reports a stopped epoch's metrics)."""
+        if self.stopped_mid_epoch:
+            return self.epoch - 1
+        return len(self.history)
+
+    @property
     def seconds_per_epoch(self) -> float | None:
         if not self.history:
             return None

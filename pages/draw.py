@@ -8,13 +8,19 @@ from streamlit_drawable_canvas import st_canvas
 
 import ui
 from mnist_core.confidence import RULE_TEXT
-from mnist_core.figures import enlarge, evolution_figure, softmax_figure
+from mnist_core.figures import evolution_figure, softmax_figure, tile
 from mnist_core.images import ImageError, load_image
 from mnist_core.preprocess import THICK_PEN_TEXT, naive_resize, preprocess_steps
 from mnist_core.setup import DRAWINGS_SETUP, DRAWINGS_SETUP_TEXT
+from mnist_core.wording import a_digit
 
 CANVAS_SIZE = 280
+INPUT_SIZE = 84  # px: the 28×28 input beside the answer, 3 screen pixels per pixel
 DRAW, UPLOAD = "Draw", "Upload a picture"
+# Beside the canvas while there is room, else under it: never squeezed, never clipped.
+ANSWER_MIN_WIDTH = 240
+LAYOUT_CSS = ("<style>[data-testid='stLayoutWrapper']:has(> .st-key-draw_answer) "
+              f"{{ min-width: min(100%, {ANSWER_MIN_WIDTH}px); }}</style>")
 
 model_config, train_config = ui.page_config()
 st.session_state.setdefault("canvas_version", 0)
@@ -27,8 +33,9 @@ def clear_canvas() -> None:
 
 
 def keep_drawing(x: np.ndarray) -> None:
-    st.session_state["my_drawings"].append((x, st.session_state["drawing_label"]))
-    st.toast(f"Kept as a {st.session_state['drawing_label']}.")
+    label = st.session_state["drawing_label"]
+    st.session_state["my_drawings"].append((x, label))
+    st.session_state["kept_message"] = f"Kept as {a_digit(label)}."  # shown by the script
 
 
 def quick_train() -> None:
@@ -38,17 +45,17 @@ def quick_train() -> None:
 
 
 st.title("Draw a digit")
-st.markdown("Draw one digit, 0–9, with the mouse. The prediction updates each time you "
-            "lift it. Or upload a photo or scan of a handwritten digit.")
+st.markdown("Draw one digit, 0–9, with the mouse (or a finger). The prediction updates each "
+            "time you lift it. Or upload a photo or scan of a handwritten digit.")
+st.html(LAYOUT_CSS)
 
 
-def prediction_panel(polling: bool) -> None:
-    """The model's answer; while a run trains, it follows each new epoch's weights."""
+def answer_panel(x: np.ndarray | None, steps, source: str, polling: bool) -> None:
+    """What the model sees and reads; while a run trains, it follows each new epoch."""
     from mnist_core.predict import read_digit_at
 
     if polling and not ui.is_training():
         st.rerun()  # the run ended: refresh the whole page once
-    x = st.session_state["drawing"]
     job = ui.model_job()
     if job is None:
         st.info("A model is training: the prediction appears after its first epoch.")
@@ -56,30 +63,34 @@ def prediction_panel(polling: bool) -> None:
         return
     snapshot = job.latest_snapshot()
     if x is None:
-        st.info("Draw a digit on the canvas to see what the network thinks it is.")
+        st.info("Draw a digit on the canvas to see what the network thinks it is."
+                if source == DRAW else "Upload a picture of one handwritten digit to see "
+                                       "what the network thinks it is.")
         st.plotly_chart(softmax_figure(None), width="stretch")
     else:
         reading = read_digit_at(job.predictor, snapshot, x)
-        top_columns = st.columns(2)
-        top_columns[0].metric("Prediction", reading.digit)
-        top_columns[1].metric("Probability", f"{reading.probabilities[reading.digit]:.1%}")
+        with st.container(horizontal=True, gap="medium", vertical_alignment="center"):
+            st.image(tile(x, INPUT_SIZE, crisp=True), width=INPUT_SIZE,
+                     caption="What the model sees", alt="The 28×28 input the network reads")
+            st.metric("Prediction", reading.digit, width="content",
+                      help="Sure or not: " + RULE_TEXT)
+            st.metric("Probability", f"{reading.probabilities[reading.digit]:.1%}",
+                      width="content",
+                      help="The softmax output for this digit, for the drawing as it is.")
         verdict = reading.verdict
-        (st.success if verdict.sure else st.warning)(verdict.message)
-        st.caption(RULE_TEXT)
+        if verdict.sure:
+            st.success(verdict.message, icon=":material/check:")
+        else:
+            st.warning(f"**{verdict.message}** {verdict.reason}", icon=":material/help:")
+        thick_pen_hint(steps, source)
         st.plotly_chart(softmax_figure(reading.probabilities), width="stretch")
-    progress = job.progress()
-    note = f"Using the weights after epoch {snapshot.epoch}/{progress.epochs} of run `{job.run_id}`"
-    if job.imported_from:
-        note = f"Using the model imported from {job.imported_from} (run `{job.run_id}`)"
-    if ui.is_active(job):
-        note += ": training continues, and the prediction follows each new epoch."
-    elif progress.test_accuracy is not None:
-        note += f" (test accuracy {progress.test_accuracy:.2%})."
-    st.caption(note)
+    st.caption(_weights_note(job, snapshot))
     if job.model_config.architecture != DRAWINGS_SETUP["architecture"]:
-        st.button("Set up the network that reads drawings best", on_click=ui.use_setup,
-                  args=(DRAWINGS_SETUP,), icon=":material/tune:",
-                  help=DRAWINGS_SETUP_TEXT)
+        if st.button("Set up the network that reads drawings best", key="drawings_setup",
+                     icon=":material/tune:",
+                     help=DRAWINGS_SETUP_TEXT):
+            ui.request_setup(DRAWINGS_SETUP, "The sidebar now holds the network that reads "
+                                             "drawings best: start it on the Train page.")
     snapshots = job.snapshots()
     if x is not None and len(snapshots) > 1:
         evolution = job.predictor.evolution(snapshots, x)
@@ -87,65 +98,99 @@ def prediction_panel(polling: bool) -> None:
                         width="stretch")
 
 
+def thick_pen_hint(steps, source: str) -> None:
+    """Loops that a fat pen filled in cannot be reopened: say so while it can be redrawn."""
+    if steps is not None and steps.thick_pen:
+        advice = "Draw it" if source == DRAW else "Write it"
+        st.info(f"{THICK_PEN_TEXT} {advice} larger, or with a thinner pen.",
+                icon=":material/brush:")
+
+
+def _weights_note(job, snapshot) -> str:
+    progress = job.progress()
+    if job.imported_from:
+        note = f"Using the model imported from {job.imported_from} (run `{job.run_id}`)"
+    elif progress.stopped_mid_epoch and snapshot.epoch == progress.epoch:
+        note = (f"Using the weights of run `{job.run_id}` as they were when it was stopped, "
+                f"in epoch {snapshot.epoch}")
+    else:
+        note = (f"Using the weights after epoch {snapshot.epoch}/{progress.epochs} of run "
+                f"`{job.run_id}`")
+    if ui.is_active(job):
+        return note + ": training continues, and the prediction follows each new epoch."
+    if progress.test_accuracy is not None:
+        return note + f" (test accuracy {progress.test_accuracy:.2%})."
+    return note + "."
+
+
+def picture_input() -> np.ndarray | None:
+    """An uploaded picture as an image array, or None; any problem is said in words."""
+    upload = st.file_uploader("A picture of one handwritten digit (PNG or JPEG)",
+                              key="draw_upload")
+    if upload is None:
+        return None
+    try:
+        image = load_image(upload.getvalue(), name=upload.name)
+    except ImageError as error:
+        st.error(str(error), icon=":material/broken_image:")
+        return None
+    with st.container(border=True, width="content"):  # a white picture on a white page
+        st.image(image, caption=upload.name, width=min(CANVAS_SIZE, image.shape[1]),
+                 alt=f"The uploaded picture {upload.name}")
+    return image
+
+
 @st.fragment
 def drawing_area() -> None:
     """Everything that follows the drawing: a stroke reruns only this, not the whole app."""
     if st.session_state.pop("rerun_app", False):
         st.rerun()
-    canvas_column, input_column, prediction_column = st.columns([1.15, 0.75, 1.6], gap="medium")
-    with canvas_column:
-        source = st.segmented_control("Input", [DRAW, UPLOAD], default=DRAW,
-                                      label_visibility="collapsed") or DRAW
-        image = None
-        if source == DRAW:
-            st.space("small")  # room for the canvas's floating toolbar
-            canvas = st_canvas(
-                stroke_width=st.session_state.get("pen_width", 18),
-                stroke_color="#000000",
-                width=CANVAS_SIZE,
-                height=CANVAS_SIZE,
-                drawing_mode="freedraw",
-                update_streamlit=True,
-                return_image_data=True,
-                key=f"canvas-{st.session_state['canvas_version']}",
-            )
-            image = canvas.image_data
-            st.button("Clear", on_click=clear_canvas, icon=":material/ink_eraser:")
-            st.slider("Pen width", 6, 40, 18, key="pen_width")
-        else:
-            upload = st.file_uploader("A picture of one handwritten digit",
-                                      type=["png", "jpg", "jpeg"])
-            if upload is not None:
-                try:
-                    image = load_image(upload.getvalue(), name=upload.name)
-                    st.image(image, caption=upload.name, width=CANVAS_SIZE)
-                except ImageError as error:
-                    st.error(str(error))
+    kept = st.session_state.pop("kept_message", None)
+    if kept:
+        st.toast(kept, icon=":material/bookmark_added:")
+    with st.container(horizontal=True, gap="medium"):
+        with st.container(width=CANVAS_SIZE + 8, key="draw_input"):
+            source = st.segmented_control("Input", [DRAW, UPLOAD], default=DRAW,
+                                          label_visibility="collapsed") or DRAW
+            image = None
+            if source == DRAW:
+                st.space("small")  # room for the canvas's floating toolbar
+                canvas = st_canvas(
+                    stroke_width=st.session_state.get("pen_width", 18),
+                    stroke_color="#000000",
+                    width=CANVAS_SIZE,
+                    height=CANVAS_SIZE,
+                    drawing_mode="freedraw",
+                    update_streamlit=True,
+                    return_image_data=True,
+                    key=f"canvas-{st.session_state['canvas_version']}",
+                )
+                image = canvas.image_data
+                with st.container(horizontal=True, vertical_alignment="bottom"):
+                    st.button("Clear", on_click=clear_canvas, icon=":material/ink_eraser:")
+                    st.slider("Pen width", 6, 40, 18, key="pen_width")
+            else:
+                image = picture_input()
+        answer = st.container(key="draw_answer")
 
     steps = None if image is None else preprocess_steps(image)
     x = None if steps is None else steps.centred
     st.session_state["drawing"] = x
 
-    with prediction_column:  # before the input column: the answer is sent first
+    with answer:
+        if source == UPLOAD and image is not None and steps is None:
+            st.warning("No digit found: this picture looks blank. Upload one with a dark "
+                       "digit on light paper, or a white digit on black.",
+                       icon=":material/image_search:")
         if ui.model_job() is None and not ui.is_training():
             st.warning("**No trained model yet.** Train one on the Train page, or train "
                        "the network in the sidebar for one quick epoch right here (a few seconds).")
             st.button("Quick train (1 epoch)", type="primary", on_click=quick_train)
+            thick_pen_hint(steps, source)
         else:
             polling = ui.is_training()
-            st.fragment(run_every=1.0 if polling else None)(prediction_panel)(polling)
-
-    with input_column:
-        st.markdown("**What the model sees**")
-        if x is None:
-            st.caption("The 28×28 input appears here once you draw.")
-        else:
-            st.image(enlarge(x, 6), clamp=True,
-                     caption="Cropped, fitted to 20×20 and centred by mass in 28×28, like MNIST.")
-            if steps.thick_pen:
-                advice = "Draw it" if source == DRAW else "Write it"
-                st.info(f"{THICK_PEN_TEXT} {advice} larger, or with a thinner pen.",
-                        icon=":material/brush:")
+            st.fragment(run_every=1.0 if polling else None)(answer_panel)(
+                x, steps, source, polling)
 
     if steps is not None:
         st.subheader("Why preparing the drawing matters")
@@ -153,10 +198,10 @@ def drawing_area() -> None:
         ui.naive_versus_mnist_style(naive_resize(image), x)
 
         st.subheader("My drawings")
-        label_column, keep_column, _ = st.columns([1, 1, 3], vertical_alignment="bottom")
-        label_column.selectbox("This drawing is a", range(10), key="drawing_label")
-        keep_column.button("Keep it", on_click=keep_drawing, args=(x,),
-                           icon=":material/bookmark_add:")
+        with st.container(horizontal=True, vertical_alignment="bottom"):
+            st.selectbox("This drawing is a", range(10), key="drawing_label", width=160)
+            st.button("Keep it", on_click=keep_drawing, args=(x,),
+                      icon=":material/bookmark_add:")
     ui.my_drawings_summary()
 
 

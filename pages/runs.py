@@ -4,6 +4,7 @@ import streamlit as st
 
 import ui
 from mnist_core.compare import compare_figure, run_label, table_rows
+from mnist_core.model_file import ModelFileError
 from mnist_core.store import CONFIG_FILE, HISTORY_CSV, RunActive, StoreError
 
 model_config, train_config = ui.page_config()
@@ -13,6 +14,7 @@ TABLE_IDS = "runs_table_ids"  # the run ids in the order the table last showed t
 CONFIRM = "runs_confirm_delete"  # the run whose deletion awaits confirmation
 MESSAGE = "runs_message"  # (kind, text) of the last action, shown once
 GO_DRAW = "runs_go_draw"  # set by "Use for drawing": the script switches page
+IMPORTED = "runs_imported"  # the message of an import that just worked, shown once
 ALL_COLUMNS = "runs_all_columns"  # the toggle that adds the hyperparameters to the table
 # The results fit the width at 1,400 px; the hyperparameters are shown on demand.
 RESULT_COLUMNS = ("id", "name", "created", "status", "model", "epochs", "test accuracy",
@@ -244,12 +246,31 @@ else:
         actions(runs[run_id])
 
 st.subheader("Import a model")
-st.caption("A `.keras` file of a network the app can build — the dense network or the "
-           "convnet, any sizes — reading 28×28 digits (or 784 numbers) into 10 classes. "
+st.caption("A `.keras` file of a network the app can build — the dense network or one of "
+           "the convnets, any sizes — reading 28×28 digits (or 784 numbers) into 10 classes. "
            "It is loaded in Keras' safe mode, tested on MNIST and saved as a run.")
-upload = st.file_uploader("A Keras model file", type=["keras"], key="runs_import")
+imported = st.session_state.pop(IMPORTED, None)
+if imported is not None:
+    st.success(imported, icon=":material/check_circle:")
+# No file-type filter: a wrong file gets a message in words, not a bare red icon.
+upload = st.file_uploader("A Keras model file (.keras)", key="runs_import")
 if upload is not None and st.session_state.get("runs_imported_file") != upload.file_id:
     st.session_state["runs_imported_file"] = upload.file_id
-    with st.spinner("Checking and testing the model…"):
-        ui.import_model(upload.getvalue(), upload.name)
-
+    if ui.is_training():
+        st.error("Your training is in progress: stop it before importing a model.",
+                 icon=":material/block:")
+    else:
+        try:
+            with st.spinner("Checking and testing the model…"):
+                job = ui.import_model(upload.getvalue(), upload.name)
+        except ModelFileError as error:
+            st.error(f"**{upload.name} was refused.** {error}", icon=":material/block:")
+            if error.detail:
+                with st.expander("Technical details"):
+                    st.code(error.detail, language=None, wrap_lines=True)
+        else:
+            st.session_state[IMPORTED] = (
+                f"Imported {upload.name} as run `{job.run_id}`: test accuracy "
+                f"{job.progress().test_accuracy:.2%}. It is now your model on the Draw, "
+                "Evaluate and Inside pages.")
+            st.rerun()  # the table above and the sidebar show the new run at once

@@ -19,8 +19,18 @@ ROOT = Path(__file__).resolve().parents[1]
 TIMEOUT = 120  # the first run imports TensorFlow
 
 
-def app_at(page: str) -> AppTest:
+def app_at(page: str, open_latest: bool = False) -> AppTest:
+    """A new session on `page`.
+
+    A new session opens the latest finished run on the server, and the tests share
+    one server's runs: unless `open_latest`, the session starts as if it had found
+    none, as a newcomer's first visit does.
+    """
+    import ui
+
     at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=TIMEOUT)
+    if not open_latest:
+        at.session_state[ui.LATEST_CHECKED] = True
     at.switch_page(f"pages/{page}.py")
     return at.run()
 

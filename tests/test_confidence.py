@@ -100,6 +100,20 @@ def test_judge_accepts_lists_and_a_single_copy():
     assert judge([[0.0] * 9 + [1.0]]).message == "It's a 9."
 
 
+def test_an_8_is_an_8():
+    assert judge(one_hot_rows([8] * COPIES)).message == "It's an 8."
+
+
+def test_an_unsure_verdict_says_how_many_nudged_copies_agree():
+    """Beside a 99.7% probability, "Not sure" read as a contradiction: the reason says
+    that the nudged copies disagree, and how far."""
+    verdict = judge(one_hot_rows([7] * 5 + [1] * 3, strength=0.997))
+    assert not verdict.sure
+    assert verdict.message == "Not sure — 7 or 1?"
+    assert "reads 7 in only 5 of 8 copies" in verdict.reason
+    assert verdict.copies == COPIES
+
+
 # --- nudged_copies ---------------------------------------------------------------------------
 
 

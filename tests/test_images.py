@@ -78,7 +78,7 @@ def test_empty_bytes(grey):
 
 def test_random_bytes():
     """Not an image: say so, and name the formats we read."""
-    with pytest.raises(ImageError, match="not an image") as error:
+    with pytest.raises(ImageError, match="not a picture this app can read") as error:
         load_image(np.random.default_rng(1).bytes(2000), name="upload.png")
     assert "upload.png" in str(error.value) and "PNG" in str(error.value)
 
@@ -102,6 +102,6 @@ def test_text_file_named_png(tmp_path):
     """A path to a non-image names that path."""
     path = tmp_path / "notes.png"
     path.write_text("this is not a picture\n")
-    with pytest.raises(ImageError, match="not an image") as error:
+    with pytest.raises(ImageError, match="not a picture this app can read") as error:
         load_image(path)
     assert str(path) in str(error.value)

@@ -50,9 +50,12 @@ def cnn_run() -> str:
 
 def inside_page(run_id: str | None = None, **session) -> AppTest:
     """A new session on the Inside page, attached to `run_id`, with `session` state set first."""
+    import ui
+
     at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=TIMEOUT)
     if run_id is not None:
         at.query_params["run"] = run_id
+    at.session_state[ui.LATEST_CHECKED] = True  # not the latest run of other tests
     for key, value in session.items():
         at.session_state[key] = value
     at.switch_page("pages/inside.py")

@@ -24,7 +24,7 @@ TRAINING_TIMEOUT_MS = 240_000  # a few epochs, even while other tests load the C
 DRAW_PROMPT = "Draw a digit on the canvas to see what the network thinks it is."
 LOSS_CHART = "Loss (categorical cross-entropy)"
 ACCURACY_CHART = "Accuracy"
-SOFTMAX_CHART = "Softmax output: probability of each digit"
+SOFTMAX_CHART = "Softmax output"
 
 Point = tuple[float, float]
 Stroke = list[Point]
