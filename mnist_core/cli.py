@@ -9,95 +9,167 @@
 
 Every `train` is also saved as a run in the runs directory (`MNIST_RUNS_DIR`, else
 runs/ in the project root; `--runs-dir` to choose, `--no-save` for none), as the app does.
+Each command has its own --help. Exit status: 0 done, 1 nothing done (no digit in
+the picture, a failed training, a deletion declined), 2 bad input, 130 stopped by Ctrl-C.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import sys
+import threading
+import time
+from typing import NoReturn
 
 import numpy as np
 
-from mnist_core.config import ACTIVATIONS, ARCHITECTURES, LR_SCHEDULES, OPTIMIZERS
+from mnist_core.config import (
+    ACTIVATIONS,
+    ARCHITECTURES,
+    LR_SCHEDULES,
+    MAX_EPOCHS,
+    OPTIMIZERS,
+    ModelConfig,
+    TrainConfig,
+)
 from mnist_core.data import MnistDataError
 from mnist_core.images import ImageError
-from mnist_core.model import ModelFileError
+from mnist_core.model_file import ModelFileError
+
+# TensorFlow loads (seconds) only inside the commands that need it: train, predict,
+# evaluate. Help, and listing, showing, renaming or deleting runs, never wait for it.
+
+MODEL, TRAIN = ModelConfig(), TrainConfig()  # the defaults, as the app has them
+
+
+class Parser(argparse.ArgumentParser):
+    """argparse with its errors in one line that points to the command's own --help,
+    instead of the whole usage block."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(2, f"Error: {message}. See: {self.prog} --help\n")
+
+
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"{value} is not a positive whole number")
+    return value
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="python -m mnist_core", description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = Parser(prog="python -m mnist_core", description=__doc__,
+                    formatter_class=argparse.RawDescriptionHelpFormatter)
     commands = parser.add_subparsers(dest="command", required=True)
+    _add_train(commands)
 
-    train = commands.add_parser("train", help="train a model and save it")
-    train.add_argument("--epochs", type=int, default=5)
-    train.add_argument("--batch-size", type=int, default=128)
-    train.add_argument("--optimizer", choices=OPTIMIZERS, default="rmsprop")
-    train.add_argument("--learning-rate", type=float, default=0.001)
-    train.add_argument("--lr-schedule", choices=LR_SCHEDULES, default="constant",
-                       help="cosine: lower the learning rate epoch by epoch toward 0")
-    train.add_argument("--architecture", choices=ARCHITECTURES, default="dense",
-                       help="dense: the classic tutorial's network; cnn: Keras' simple convnet; "
-                            "deep_cnn: two batch-normalised 3×3 convolutions per block")
-    train.add_argument("--hidden-units", type=int, nargs="*", default=[512],
-                       help="units of each hidden Dense layer (default: 512)")
+    verbose = argparse.ArgumentParser(add_help=False)
+    verbose.add_argument("-v", "--verbose", action="store_true",
+                         help="when a model file is refused, also print Keras' own error")
+    predict = _add_command(commands, "predict", parents=[verbose],
+                           help="read the digit in an image file")
+    predict.add_argument("image", help="PNG/JPEG: dark digit on light, or white on black")
+    predict.add_argument("--model", required=True,
+                         help="a .keras file (from `train --out` or `runs export`)")
+
+    runs_dir = argparse.ArgumentParser(add_help=False)
+    runs_dir.add_argument("--runs-dir", default=None,
+                          help="the runs directory (default: $MNIST_RUNS_DIR, else runs/)")
+
+    evaluate = _add_command(
+        commands, "evaluate", parents=[runs_dir, verbose],
+        help="test accuracy and per-digit precision and recall of a model",
+    )
+    which = evaluate.add_mutually_exclusive_group(required=True)
+    which.add_argument("--model", help="a .keras file")
+    which.add_argument("--run", help="the id of a saved run (its latest saved weights)")
+
+    runs = _add_command(commands, "runs", help="list, show, export, rename or delete saved runs")
+    actions = runs.add_subparsers(dest="action", required=True)
+    _add_command(actions, "list", parents=[runs_dir], help="all saved runs, newest first")
+    show = _add_command(actions, "show", parents=[runs_dir], help="one run in full")
+    show.add_argument("run_id", metavar="ID")
+    export = _add_command(actions, "export", parents=[runs_dir],
+                          help="copy model.keras, config.json and history.csv to DIR")
+    export.add_argument("run_id", metavar="ID")
+    export.add_argument("dest", metavar="DIR", help="created if need be")
+    export.add_argument("--force", action="store_true",
+                        help="overwrite those files if DIR has them already")
+    rename = _add_command(actions, "rename", parents=[runs_dir], help="name a run")
+    rename.add_argument("run_id", metavar="ID")
+    rename.add_argument("name", metavar="NAME", help="'' clears the name")
+    delete = _add_command(actions, "delete", parents=[runs_dir], help="delete a run for good")
+    delete.add_argument("run_id", metavar="ID")
+    delete.add_argument("-y", "--yes", action="store_true",
+                        help="do not ask first (needed when not run from a terminal)")
+    return parser
+
+
+def _add_command(commands, name: str, **kwargs) -> argparse.ArgumentParser:
+    """A command's parser, kept in the parsed arguments: errors found later point to its
+    own --help."""
+    command = commands.add_parser(name, **kwargs)
+    command.set_defaults(command_parser=command)
+    return command
+
+
+def _add_train(commands) -> None:
+    train = _add_command(
+        commands, "train", help="train a model; it is saved as a run",
+        description="Train a network on MNIST as the app's Train page does. Keras shows a "
+                    "progress bar per epoch on a terminal, one line per epoch elsewhere.",
+        epilog="Ctrl-C stops the training after the current batch and keeps what it "
+               "learnt (exit status 130); a second Ctrl-C quits at once.",
+    )
+    train.add_argument("--architecture", choices=ARCHITECTURES, default=MODEL.architecture,
+                       help="dense: the classic tutorial's network; cnn: Keras' simple "
+                            "convnet; deep_cnn: two batch-normalised 3×3 convolutions per "
+                            "block (default: %(default)s)")
+    units = " ".join(map(str, MODEL.hidden_units))
+    train.add_argument("--hidden-units", type=_positive_int, nargs="+", metavar="UNITS",
+                       default=list(MODEL.hidden_units),
+                       help="the dense network's hidden layers: the units of each, e.g. "
+                            f"256 128 for two (default: {units})")
+    train.add_argument("--activation", choices=ACTIVATIONS, default=MODEL.activation,
+                       help="activation of the hidden layers (default: %(default)s)")
+    train.add_argument("--dropout", type=float, default=MODEL.dropout,
+                       help="share of units dropped while training, 0 to <1: after each "
+                            "hidden layer; in the convnets before the output, deep_cnn half "
+                            "of it after each block too (default: %(default)s)")
     train.add_argument("--augment", action="store_true",
                        help="random shifts, rotations and zooms of the training images")
-    train.add_argument("--activation", choices=ACTIVATIONS, default="relu")
-    train.add_argument("--dropout", type=float, default=0.0)
-    train.add_argument("--validation-split", type=float, default=0.1)
-    train.add_argument("--train-size", type=int, default=None,
-                       help="train on the first N training images only")
-    train.add_argument("--out", default="mnist_model.keras", help="where to save (.keras)")
+    train.add_argument("--optimizer", choices=OPTIMIZERS, default=MODEL.optimizer,
+                       help="how the weights are updated (default: %(default)s)")
+    train.add_argument("--learning-rate", type=float, default=MODEL.learning_rate,
+                       help="the optimizer's step size (default: %(default)s)")
+    train.add_argument("--lr-schedule", choices=LR_SCHEDULES, default=TRAIN.lr_schedule,
+                       help="cosine: lower the learning rate epoch by epoch toward 0 "
+                            "(default: %(default)s)")
+    train.add_argument("--epochs", type=int, default=TRAIN.epochs,
+                       help=f"passes over the training images, 1–{MAX_EPOCHS} "
+                            "(default: %(default)s)")
+    train.add_argument("--batch-size", type=int, default=TRAIN.batch_size,
+                       help="images per weight update (default: %(default)s)")
+    train.add_argument("--validation-split", type=float, default=TRAIN.validation_split,
+                       help="share of the training images held out, the last ones, to "
+                            "validate after each epoch, 0–0.5 (default: %(default)s)")
+    train.add_argument("--train-size", type=int, default=TRAIN.train_size, metavar="N",
+                       help="train on the first N training images only (default: all)")
+    train.add_argument("--out", default=None, metavar="FILE.keras",
+                       help="also save the final model to this file (default: none; the "
+                            "run's folder holds model.keras)")
     saving = train.add_mutually_exclusive_group()
     saving.add_argument("--runs-dir", default=None,
                         help="save the run here (default: $MNIST_RUNS_DIR, else runs/)")
     saving.add_argument("--no-save", action="store_true",
                         help="do not save the run in the runs directory")
 
-    predict = commands.add_parser("predict", help="read the digit in an image file")
-    predict.add_argument("image", help="PNG/JPEG: dark digit on light, or white on black")
-    predict.add_argument("--model", required=True, help="a .keras file saved by `train`")
-
-    runs_dir = argparse.ArgumentParser(add_help=False)
-    runs_dir.add_argument("--runs-dir", default=None,
-                          help="the runs directory (default: $MNIST_RUNS_DIR, else runs/)")
-
-    evaluate = commands.add_parser(
-        "evaluate", parents=[runs_dir],
-        help="test accuracy and per-digit precision and recall of a model",
-    )
-    which = evaluate.add_mutually_exclusive_group(required=True)
-    which.add_argument("--model", help="a .keras file")
-    which.add_argument("--run", help="the id of a saved run")
-
-    runs = commands.add_parser("runs", help="list, show, export, rename or delete saved runs")
-    actions = runs.add_subparsers(dest="action", required=True)
-    actions.add_parser("list", parents=[runs_dir], help="all saved runs, newest first")
-    show = actions.add_parser("show", parents=[runs_dir], help="one run in full")
-    show.add_argument("run_id", metavar="ID")
-    export = actions.add_parser("export", parents=[runs_dir],
-                                help="copy model.keras, config.json and history.csv to DIR")
-    export.add_argument("run_id", metavar="ID")
-    export.add_argument("dest", metavar="DIR")
-    rename = actions.add_parser("rename", parents=[runs_dir], help="name a run")
-    rename.add_argument("run_id", metavar="ID")
-    rename.add_argument("name", metavar="NAME", help="'' clears the name")
-    delete = actions.add_parser("delete", parents=[runs_dir], help="delete a run for good")
-    delete.add_argument("run_id", metavar="ID")
-    return parser
-
 
 def train(args: argparse.Namespace) -> int:
-    import keras
-
-    from mnist_core.config import ModelConfig, TrainConfig
-    from mnist_core.data import load_mnist
-    from mnist_core.model import summary_rows, summary_text
-    from mnist_core.train import JobStatus, TrainingJob
-
-    if not args.out.endswith(".keras"):
-        raise ValueError("--out must end in .keras")
     model_config = ModelConfig(
         architecture=args.architecture, augment=args.augment,
         hidden_units=tuple(args.hidden_units), activation=args.activation,
@@ -108,47 +180,142 @@ def train(args: argparse.Namespace) -> int:
         validation_split=args.validation_split, train_size=args.train_size,
         lr_schedule=args.lr_schedule,
     )
+    if args.out is not None and not args.out.endswith(".keras"):
+        raise ValueError(f"--out must name a .keras file, not {args.out}")
+    if args.no_save and args.out is None:
+        print("Nothing will be saved: --no-save without --out.", flush=True)
+
+    from mnist_core.data import load_mnist, validation_count
+    from mnist_core.model import summary_rows, summary_text
+    from mnist_core.train import JobStatus, TrainingJob
+
     data = load_mnist()
-    print(f"Data: {data.source}")
-    print(f"{len(data.x_train):,} training and {len(data.x_test):,} test images")
     store = None if args.no_save else _store(args)
-
-    def print_epoch(epoch: int, logs: dict) -> None:
-        names = ("loss", "accuracy", "val_loss", "val_accuracy")
-        metrics = " - ".join(f"{name} {logs[name]:.4f}" for name in names if name in logs)
-        print(f"Epoch {epoch + 1}/{args.epochs}: {metrics}", flush=True)
-
+    images = len(data.x_train[:train_config.train_size])
+    held_out = validation_count(images, train_config.validation_split)
+    print(f"Data: {data.source}")
+    print(f"Images: {images - held_out:,} to train on, {held_out:,} held out for validation, "
+          f"{len(data.x_test):,} to test")
+    # Keras' bar redraws itself on a terminal; in a log file it prints a line per epoch.
     job = TrainingJob(data, model_config, train_config, store=store,
-                      callbacks=[keras.callbacks.LambdaCallback(on_epoch_end=print_epoch)])
+                      verbose=1 if sys.stdout.isatty() else 2)
     print(summary_text(summary_rows(job.model)))
     if store is not None:
-        print(f"Run {job.run_id}: saved as it trains in {store.run_dir(job.run_id)}", flush=True)
-    job.run()
+        print(f"Run {job.run_id}: saved as it trains in {store.run_dir(job.run_id)}")
+    print("Ctrl-C stops after the current batch and keeps what was trained.", flush=True)
+    _train_in_thread(job, store)
     progress = job.progress()
     if progress.save_error:
         print(progress.save_error, file=sys.stderr)
     if progress.status == JobStatus.FAILED:
         print(f"Training failed: {progress.error}", file=sys.stderr)
         return 1
-    print(f"Test loss: {progress.test_loss:.4f}")
-    print(f"Test accuracy: {progress.test_accuracy:.4f}")
-    job.model.save(args.out)
-    print(f"Saved the model to {args.out}")
+    if progress.test_accuracy is not None:
+        print(f"Test loss: {progress.test_loss:.4f}")
+        print(f"Test accuracy: {progress.test_accuracy:.4f}")
+    if args.out is not None and progress.epoch:
+        job.model.save(args.out)
+    if progress.status == JobStatus.STOPPED:
+        print(_stopped_report(job, store, args.out), flush=True)
+        return 130
+    if args.out is not None:
+        print(f"Saved the model to {args.out}")
     if store is not None:
-        print(f"Saved run {job.run_id} in {store.run_dir(job.run_id)}")
+        run_dir = store.run_dir(job.run_id)
+        print(f"Saved run {job.run_id} in {run_dir} (its model: {run_dir / 'model.keras'})")
     return 0
+
+
+def _train_in_thread(job, store) -> None:
+    """Train in a thread, so that Ctrl-C reaches this one: the first Ctrl-C stops the
+    training after its current batch, keeping what was trained; a second quits at once.
+
+    A plain thread, not `job.start()`: that lowers the CPU priority, as the app wants
+    for its users' clicks, while a command-line training is the user's foreground work.
+    """
+    done = threading.Event()
+
+    def target() -> None:
+        try:
+            job.run()  # never raises; its final save is done when it returns
+        finally:
+            done.set()
+
+    threading.Thread(target=target, name=f"training-{job.run_id}", daemon=True).start()
+    try:
+        _wait_for(done)
+    except KeyboardInterrupt:
+        job.stop()
+        print(f"{_new_line()}Stopping after the current batch (Ctrl-C again to quit at once)…",
+              file=sys.stderr, flush=True)
+        try:
+            _wait_for(done)
+        except KeyboardInterrupt:
+            _quit_at_once(job, store)
+
+
+def _wait_for(done: threading.Event) -> None:
+    """Sleep until `done`, in short naps that Ctrl-C interrupts cleanly.
+
+    Not `Thread.join()`: a Ctrl-C inside it can leave the thread looking finished
+    while it still runs (Python 3.11, bpo-45274's handling).
+    """
+    while not done.is_set():
+        time.sleep(0.1)
+
+
+def _quit_at_once(job, store) -> NoReturn:
+    """Leave now, the training thread and all: the run stays as its last save left it."""
+    if store is None:
+        kept = "nothing was saved"
+    elif job.latest_snapshot() is None:
+        kept = f"run {job.run_id} has no weights yet and will show as interrupted"
+    else:
+        kept = (f"run {job.run_id} keeps the weights saved at its last epoch's end and will "
+                "show as interrupted")
+    print(f"{_new_line()}Quit: {kept}.", file=sys.stderr, flush=True)
+    sys.stdout.flush()
+    os._exit(130)  # not SystemExit: that would wait for TensorFlow's threads
+
+
+def _new_line() -> str:
+    """A line break after the ^C that a terminal echoes mid-line (none in a log file)."""
+    return "\n" if sys.stderr.isatty() else ""
+
+
+def _stopped_report(job, store, out: str | None) -> str:
+    """Where a Ctrl-C stopped the training, and what was kept of it."""
+    progress = job.progress()
+    if not progress.epoch:
+        return "Stopped before training began: nothing was trained."
+    mid_epoch = progress.batch < progress.batches_per_epoch
+    if mid_epoch:
+        where = (f"Stopped during epoch {progress.epoch} at batch "
+                 f"{progress.batch}/{progress.batches_per_epoch}")
+    else:
+        where = f"Stopped after epoch {progress.epoch} of {progress.epochs}"
+    complete = progress.epoch - 1 if mid_epoch else progress.epoch
+    epochs = f"{complete} complete epoch{'' if complete == 1 else 's'}"
+    if store is not None:
+        also = f" and to {out}" if out else ""
+        return (f"{where}: run {job.run_id} keeps the weights at that point; {epochs} in its "
+                f"history; saved in {store.run_dir(job.run_id)}{also}.")
+    if out:
+        return f"{where}: the weights at that point ({epochs}) are saved to {out}."
+    return f"{where}; nothing was saved (--no-save)."
 
 
 def predict(args: argparse.Namespace) -> int:
     from mnist_core.images import load_image
-    from mnist_core.model import load_model
-    from mnist_core.predict import read_digit
     from mnist_core.preprocess import THICK_PEN_TEXT, preprocess_steps
 
-    steps = preprocess_steps(load_image(args.image))
+    steps = preprocess_steps(load_image(args.image))  # a bad picture is told before Keras loads
     if steps is None:
         print(f"No digit found in {args.image}: the image looks empty.", file=sys.stderr)
         return 1
+    from mnist_core.model import load_model
+    from mnist_core.predict import read_digit
+
     reading = read_digit(load_model(args.model), steps.centred)
     probabilities = reading.probabilities
     print(f"Prediction: {reading.digit} ({probabilities[reading.digit]:.1%})")
@@ -199,7 +366,10 @@ def evaluate(args: argparse.Namespace) -> int:
 
     if args.run is not None:
         store = _store(args)
-        model, name = store.load_model(args.run), f"run {args.run}"
+        run = store.load(args.run)
+        model = store.load_model(args.run)
+        name = (f"run {args.run}, weights after epoch {_saved_epoch(run)} of "
+                f"{run.train_config.epochs} ({run.status})")
     else:
         model, name = load_model(args.model), args.model
     data = load_mnist()
@@ -226,6 +396,12 @@ def evaluate(args: argparse.Namespace) -> int:
     print(f"{'macro':>5} {macro['precision']:>9.4f} {macro['recall']:>7.4f} "
           f"{macro['f1']:>7.4f} {len(y_true):>7}")
     return 0
+
+
+def _saved_epoch(run) -> int:
+    """The epoch whose weights a run's saved model holds: the newer of its two files."""
+    meta = run.meta
+    return max(meta.get("model_epoch") or 0, meta.get("weights_epoch") or 0) or len(run.history)
 
 
 # --- runs --------------------------------------------------------------------------------
@@ -308,7 +484,12 @@ def runs_show(args: argparse.Namespace) -> int:
 
 
 def runs_export(args: argparse.Namespace) -> int:
-    copied = _store(args).export(args.run_id, args.dest)
+    from mnist_core.store import ExportExists
+
+    try:
+        copied = _store(args).export(args.run_id, args.dest, overwrite=args.force)
+    except ExportExists as error:
+        raise ValueError(f"{error} Add --force to overwrite them.") from error
     for path in copied:
         print(f"Exported {path}")
     return 0
@@ -322,7 +503,23 @@ def runs_rename(args: argparse.Namespace) -> int:
 
 
 def runs_delete(args: argparse.Namespace) -> int:
-    _store(args).delete(args.run_id)
+    store = _store(args)
+    run = store.load(args.run_id)
+    if not args.yes:
+        if not sys.stdin.isatty():
+            raise ValueError(f"Run {args.run_id} was not deleted: there is no terminal to ask "
+                             "on; add --yes to delete it.")
+        named = f" ({run.name})" if run.name else ""
+        question = (f"Delete run {args.run_id}{named}? Its model, configuration and history "
+                    "are removed for good. [y/N] ")
+        try:
+            answer = input(question)
+        except EOFError:
+            answer = ""
+        if answer.strip().lower() not in ("y", "yes"):
+            print(f"Run {args.run_id} was not deleted.")
+            return 1
+    store.delete(args.run_id)
     print(f"Deleted run {args.run_id}")
     return 0
 
@@ -334,11 +531,20 @@ RUN_ACTIONS = {
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    parser = build_parser()
+    args, unknown = parser.parse_known_args(argv)
+    if unknown:  # named by the command's parser, which knows the options it takes
+        args.command_parser.error(f"unrecognized arguments: {' '.join(unknown)}")
     commands = {"train": train, "predict": predict, "evaluate": evaluate}
     command = RUN_ACTIONS[args.action] if args.command == "runs" else commands[args.command]
     try:
         return command(args)
     except (MnistDataError, ImageError, ModelFileError, ValueError, OSError) as error:
         print(f"Error: {error}", file=sys.stderr)
+        detail = getattr(error, "detail", None)
+        if detail and getattr(args, "verbose", False):
+            print(f"Keras' own error: {detail}", file=sys.stderr)
         return 2
+    except KeyboardInterrupt:
+        print(f"{_new_line()}Interrupted.", file=sys.stderr)
+        return 130

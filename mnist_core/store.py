@@ -43,6 +43,7 @@ import json
 import math
 import os
 import platform
+import secrets
 import shutil
 import socket
 import sys
@@ -92,6 +93,15 @@ class RunNotFound(StoreError):
 
 class RunActive(StoreError):
     """The run is still queued or training, so it cannot be deleted."""
+
+
+class ExportExists(StoreError):
+    """An export would overwrite files: `paths` are those already there."""
+
+    def __init__(self, paths: list[Path]) -> None:
+        names = ", ".join(path.name for path in paths)
+        super().__init__(f"{paths[0].parent} already holds {names}: nothing was exported.")
+        self.paths = paths
 
 
 def default_runs_dir() -> Path:
@@ -151,6 +161,22 @@ def atomic_save_model(model: keras.Model, path: Path) -> None:
         _remove_quietly(Path(temp_name))
         raise
     _fsync_dir(path.parent)
+
+
+def _copy_atomically(source: Path, target: Path) -> None:
+    """Copy `source` over `target` through a temporary file and a rename, as atomic_write does,
+    but created like any new file (mode 0666 less the umask) instead of mkstemp's 0600."""
+    temp = target.with_name(f"{TEMP_PREFIX}{secrets.token_hex(8)}-{target.name}")
+    try:
+        with open(source, "rb") as original, open(temp, "xb") as copy:
+            shutil.copyfileobj(original, copy)
+            copy.flush()
+            os.fsync(copy.fileno())
+        os.replace(temp, target)
+    except BaseException:
+        _remove_quietly(temp)
+        raise
+    _fsync_dir(target.parent)
 
 
 def _fsync_file(path: Path) -> None:
@@ -736,8 +762,14 @@ class RunStore:
             with self._lock:
                 self._states.pop(run_id, None)
 
-    def export(self, run_id: str, dest_dir: str | os.PathLike) -> list[Path]:
-        """Copy model.keras, config.json and history.csv into `dest_dir` (created if needed)."""
+    def export(self, run_id: str, dest_dir: str | os.PathLike, *,
+               overwrite: bool = False) -> list[Path]:
+        """Copy model.keras, config.json and history.csv into `dest_dir` (created if needed).
+
+        Files already there are kept unless `overwrite` (ExportExists names them). The
+        copies are the user's files: they get the permissions of any new file (the
+        umask's), not the owner-only ones of the run's own files.
+        """
         run_dir = self._existing_run_dir(run_id)
         sources = [self.model_path(run_id)]
         sources += [self._file(run_dir, name) for name in EXPORT_FILES[1:]]
@@ -745,15 +777,14 @@ class RunStore:
             if not source.is_file():
                 raise StoreError(f"Run {run_id} has no {source.name} to export.")
         dest = Path(dest_dir)
+        targets = [dest / source.name for source in sources]
+        existing = [target for target in targets if os.path.lexists(target)]
+        if existing and not overwrite:
+            raise ExportExists(existing)
         dest.mkdir(parents=True, exist_ok=True)
-        copied = []
-        for source in sources:
-            target = dest / source.name
-            with open(source, "rb") as file:
-                data = file.read()
-            atomic_write_bytes(target, data)
-            copied.append(target)
-        return copied
+        for source, target in zip(sources, targets):
+            _copy_atomically(source, target)
+        return targets
 
 
 # --- Helpers -------------------------------------------------------------------------------

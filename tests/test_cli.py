@@ -18,7 +18,8 @@ CLI_TIMEOUT = 300
 
 
 def run_cli(*args: str) -> subprocess.CompletedProcess:
-    env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2"}
+    """A fresh interpreter, without TF_CPP_MIN_LOG_LEVEL: the CLI keeps TensorFlow quiet itself."""
+    env = {key: value for key, value in os.environ.items() if key != "TF_CPP_MIN_LOG_LEVEL"}
     assert env.get("MNIST_DATA"), "conftest points MNIST_DATA at the local copy"
     return subprocess.run(
         [sys.executable, "-m", "mnist_core", *args],
@@ -48,26 +49,27 @@ def trained_cli(tmp_path_factory):
 
 
 def test_train_prints_the_tutorial_output_and_saves(trained_cli):
-    """Data source, the 407,050-parameter summary, one epoch line, test accuracy, a file."""
+    """Data source, the images used, the 407,050-parameter summary, Keras' line for the
+    epoch (no progress bar redrawn in a pipe), test accuracy, a file; no TensorFlow logs."""
     result, out = trained_cli
     assert result.returncode == 0, result.stderr
     stdout = result.stdout
     assert f"Data: MNIST from {os.environ['MNIST_DATA']}" in stdout
+    assert "Images: 1,800 to train on, 200 held out for validation, 10,000 to test" in stdout
     assert "Total params: 407,050" in stdout
-    epoch_lines = [line for line in stdout.splitlines() if line.startswith("Epoch ")]
-    assert len(epoch_lines) == 1, stdout
+    assert "\r" not in stdout and "\x1b" not in stdout and "\b" not in stdout
     number = r"(\d+\.\d+)"
-    match = re.fullmatch(
-        rf"Epoch 1/1: loss {number} - accuracy {number}"
-        rf" - val_loss {number} - val_accuracy {number}",
-        epoch_lines[0],
-    )
-    assert match, epoch_lines[0]
-    loss, accuracy, val_loss, val_accuracy = map(float, match.groups())
+    epoch_lines = re.findall(
+        rf"^15/15 - \d+s - \S+/step - accuracy: {number} - loss: {number}"
+        rf" - val_accuracy: {number} - val_loss: {number}$", stdout, re.MULTILINE)
+    assert len(epoch_lines) == 1, stdout
+    accuracy, loss, val_accuracy, val_loss = map(float, epoch_lines[0])
     assert loss > 0 and val_loss > 0 and 0.1 < accuracy <= 1 and 0.1 < val_accuracy <= 1
     test_accuracy = re.search(r"^Test accuracy: (\d\.\d+)$", stdout, re.MULTILINE)
     assert test_accuracy and 0.1 < float(test_accuracy.group(1)) <= 1, stdout
+    assert f"Saved the model to {out}" in stdout
     assert out.is_file() and out.stat().st_size > 1_000_000  # 407,050 float32 weights
+    assert result.stderr == ""
 
 
 def test_predict_reads_a_png_digit(trained_cli, mnist, tmp_path, monkeypatch, capsys):
@@ -127,16 +129,58 @@ def test_predict_on_a_non_image_exits_2(monkeypatch, capsys, tmp_path):
     assert "Traceback" not in captured.err
 
 
-def test_predict_with_a_missing_model_exits_2(monkeypatch, capsys, tmp_path):
-    """A good picture but no model file: exit 2 naming the model file."""
+def _one(tmp_path: Path) -> Path:
     png = tmp_path / "digit.png"
     image = np.full((84, 84), 255, np.uint8)
     image[20:64, 38:46] = 0  # a '1'
     Image.fromarray(image).save(png)
+    return png
+
+
+def test_predict_with_a_missing_model_exits_2(monkeypatch, capsys, tmp_path):
+    """A good picture but no model file: exit 2 naming the model file."""
     missing = tmp_path / "missing.keras"
-    code = run_in_process(monkeypatch, "predict", str(png), "--model", str(missing))
+    code = run_in_process(monkeypatch, "predict", str(_one(tmp_path)), "--model", str(missing))
     captured = capsys.readouterr()
-    assert code == 2 and captured.err.startswith("Error:") and str(missing) in captured.err
+    assert code == 2 and captured.err == f"Error: {missing} does not exist.\n"
+
+
+def test_predict_with_a_missing_image_exits_2(monkeypatch, capsys, tmp_path):
+    missing = tmp_path / "nowhere.png"
+    code = run_in_process(monkeypatch, "predict", str(missing), "--model", "any.keras")
+    captured = capsys.readouterr()
+    assert code == 2 and captured.err == f"Error: {missing} does not exist.\n"
+
+
+@pytest.mark.parametrize("model, words", [
+    ("folder", "is a folder, not a model file: give a .keras file."),
+    ("picture.png", "is not a Keras model file (a .keras file saved by Keras 3)."),
+], ids=["folder", "png"])
+def test_predict_with_a_model_that_is_no_model_says_so_in_one_line(monkeypatch, capsys,
+                                                                    tmp_path, model, words):
+    """`--model /tmp` and `--model x.png` printed Keras' TFSMLayer advice."""
+    png = _one(tmp_path)
+    path = tmp_path / model
+    if model == "folder":
+        path.mkdir()
+    else:
+        path.write_bytes(png.read_bytes())
+    code = run_in_process(monkeypatch, "predict", str(png), "--model", str(path))
+    captured = capsys.readouterr()
+    assert code == 2 and captured.err == f"Error: {path} {words}\n"
+
+
+def test_predict_verbose_adds_keras_own_error(monkeypatch, capsys, tmp_path):
+    """--verbose: the one line, then what Keras said, for who wants to dig."""
+    model = tmp_path / "noise.keras"
+    model.write_bytes(b"noise")
+    code = run_in_process(monkeypatch, "predict", str(_one(tmp_path)), "--model", str(model),
+                          "--verbose")
+    err = capsys.readouterr().err
+    assert code == 2
+    first, second = err.splitlines()[:2]
+    assert first == f"Error: {model} is not a Keras model file (a .keras file saved by Keras 3)."
+    assert second.startswith("Keras' own error: ValueError: ")
 
 
 def test_predict_on_a_blank_image_exits_1(monkeypatch, capsys, tmp_path):
@@ -168,6 +212,7 @@ def test_train_builds_the_deeper_cnn_with_a_cosine_schedule(monkeypatch, capsys,
                           "--train-size", "256", "--no-save", "--out", str(out))
     captured = capsys.readouterr()
     assert code == 0, captured.err
+    assert "Nothing will be saved" not in captured.out  # --out is saved
     assert "Total params: 871,402" in captured.out
     assert "norm_1_1 (BatchNormalization)" in captured.out
     model = load_model(str(out))

@@ -282,6 +282,29 @@ def test_validation_count_is_keras_own_split():
     assert validation_count(1_000, 0.0) == 0
 
 
+def test_train_on_the_sample_validates_on_every_digit(monkeypatch, capsys):
+    """Offline, without MNIST_DATA: `train --train-size 1000` validated on 9s only, with
+    val_accuracy 0.0000; shuffled, it validates on every digit and mostly right."""
+    import re
+
+    import mnist_core.data
+    from mnist_core.cli import main
+
+    def no_download():
+        raise OSError("network is unreachable")
+
+    monkeypatch.delenv(MNIST_DATA_ENV, raising=False)
+    monkeypatch.setattr(mnist_core.data, "_load_from_keras", no_download)
+    code = main(["train", "--epochs", "1", "--train-size", "1000", "--no-save"])
+    out = capsys.readouterr().out
+    assert code == 0
+    assert "Data: Offline sample" in out
+    assert "Images: 900 to train on, 100 held out for validation, 1,000 to test" in out
+    val_accuracy = re.search(r" - val_accuracy: (\d\.\d+) - ", out)
+    assert val_accuracy, out
+    assert float(val_accuracy.group(1)) > 0.5, out
+
+
 # --- prepare() ------------------------------------------------------------------------
 
 
