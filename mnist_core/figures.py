@@ -184,7 +184,7 @@ def tile_origin(position: int, columns: int, height: int = 28, width: int = 28) 
 
 
 def image_grid_figure(images: np.ndarray, titles: list[str],
-                      columns: int = 12) -> go.Figure:
+                      columns: int = 12, title: str | None = None) -> go.Figure:
     """Images in a grid with a title over each, as one PNG in one image trace.
 
     A subplot per image costs plotly about 20 ms each (a second for 48); one mosaic
@@ -198,24 +198,26 @@ def image_grid_figure(images: np.ndarray, titles: list[str],
     source = "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode()
     height, width = images.shape[1:]
     annotations = []
-    for position, title in enumerate(titles):
+    for position, caption in enumerate(titles):
         top, left = tile_origin(position, columns, height, width)
         annotations.append(dict(
-            x=left + (width - 1) / 2, y=top - TITLE_BAND / 2, text=title,
+            x=left + (width - 1) / 2, y=top - TITLE_BAND / 2, text=caption,
             showarrow=False, font=dict(size=11),
         ))
     fig = go.Figure(go.Image(source=source, hoverinfo="skip"))
     rows = -(-len(images) // columns)
-    fig.update_layout(annotations=annotations, height=110 * rows + 20,
-                      margin=dict(l=0, r=0, t=5, b=5))
+    fig.update_layout(annotations=annotations, height=110 * rows + (50 if title else 20),
+                      title=title, margin=dict(l=0, r=0, t=40 if title else 5, b=5))
     fig.update_xaxes(visible=False)
     fig.update_yaxes(visible=False)
     return fig
 
 
-def digit_grid_figure(images: np.ndarray, labels: Iterable[int], columns: int = 8) -> go.Figure:
-    """Sample digits in a grid, each titled with its label."""
-    return image_grid_figure(images, [f"label {label}" for label in labels], columns)
+def digit_grid_figure(images: np.ndarray, labels: Iterable[int], columns: int = 8,
+                      title: str | None = None) -> go.Figure:
+    """Digits in a grid, each under its label: one character, which fits over its image
+    however narrow the page (\"label 2\" ran into its neighbours on a phone)."""
+    return image_grid_figure(images, [str(label) for label in labels], columns, title)
 
 
 def image_figure(image: np.ndarray, title: str, zmax: float = 1.0) -> go.Figure:

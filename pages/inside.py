@@ -4,7 +4,7 @@ import numpy as np
 import streamlit as st
 
 import ui
-from mnist_core.figures import enlarge, softmax_figure
+from mnist_core.figures import softmax_figure, tile
 
 TEST_IMAGE, DRAWING = "A test image", "My drawing"
 LARGEST, ACTIVE, FIRST = "Largest weights", "Most active for this input", "First units"
@@ -101,7 +101,8 @@ if x is None:
 explanation = inside.explain(model, x)
 digit = explanation.digit
 with image_column:
-    st.image(enlarge(x, 6), clamp=True, caption="The 28×28 input")
+    st.image(tile(x, 168, crisp=True), caption="The 28×28 input",
+             alt=f"The 28×28 input: {source.lower()}")
 with answer_column:
     metrics = st.columns(3)
     metrics[0].metric("Prediction", digit)

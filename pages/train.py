@@ -23,11 +23,13 @@ st.markdown(
 
 st.subheader("The model")
 summary = model_summary(model_config)
-totals = st.columns(3)
-totals[0].metric("Total parameters", f"{summary.total_params:,}")
-totals[1].metric("Trainable", f"{summary.trainable_params:,}")
-totals[2].metric("Layers", len(summary.rows))
-st.dataframe(summary.rows, hide_index=True, width="stretch")
+with st.container(horizontal=True, gap="large"):
+    st.metric("Total parameters", f"{summary.total_params:,}", width="content")
+    st.metric("Trainable", f"{summary.trainable_params:,}", width="content")
+    st.metric("Layers", len(summary.rows), width="content")
+st.dataframe(summary.rows, hide_index=True, width="stretch", column_config={
+    "Parameters": st.column_config.NumberColumn(format="localized"),
+})
 st.caption(
     f"Compiled with optimizer **{model_config.optimizer}** "
     f"(learning rate {model_config.learning_rate:g}"
@@ -47,12 +49,12 @@ with st.expander("Show the code: this setup in plain Keras", icon=":material/cod
 st.subheader("Training")
 job = ui.current_job()
 active = ui.is_active(job)
-start_column, stop_column, _ = st.columns([1, 1, 4])
-start_column.button("Start training", type="primary", disabled=active,
-                    on_click=ui.start_training, args=(model_config, train_config))
-stop_column.button("Stop", disabled=not active, on_click=ui.stop_training,
-                   help="Ends after the current batch and keeps the weights so far; "
-                        "a queued run is cancelled.")
+with st.container(horizontal=True):
+    st.button("Start training", type="primary", disabled=active,
+              on_click=ui.start_training, args=(model_config, train_config))
+    st.button("Stop", disabled=not active, on_click=ui.stop_training,
+              help="Ends after the current batch and keeps the weights so far; "
+                   "a queued run is cancelled.")
 if job is None:
     st.info("Press **Start training** to train the model above on MNIST.")
 else:

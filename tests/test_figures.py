@@ -176,7 +176,7 @@ def test_digit_grid_titles_each_digit_with_its_own_label(mnist):
     (trace,) = fig.data
     mosaic = _decode(trace.source)
     annotations = list(fig.layout.annotations)
-    assert [a.text for a in annotations] == [f"label {label}" for label in labels]
+    assert [a.text for a in annotations] == [str(label) for label in labels]
     for position, annotation in enumerate(annotations):
         top, left = tile_origin(position, 4)
         np.testing.assert_array_equal(mosaic[top:top + 28, left:left + 28], images[position])
@@ -209,3 +209,12 @@ def test_softmax_figure_without_a_drawing_has_ten_empty_bars():
     assert list(bar.y) == [0.0] * 10
     assert len(set(bar.marker.color)) == 1
     assert bar.text is None
+
+
+def test_a_digit_grid_can_have_a_title():
+    images = np.zeros((3, 28, 28), np.uint8)
+    assert digit_grid_figure(images, [1, 2, 3], columns=3).layout.title.text is None
+    titled = digit_grid_figure(images, [1, 2, 3], columns=3, title="Three digits")
+    assert [a.text for a in titled.layout.annotations] == ["1", "2", "3"]
+    assert titled.layout.title.text == "Three digits"
+    assert titled.layout.margin.t >= 30  # room for it above the images
