@@ -11,20 +11,19 @@ are marked "interrupted" when the registry is created.
 from __future__ import annotations
 
 import os
-import re
 import threading
 from collections import deque
 from typing import TYPE_CHECKING
 
 from mnist_core.data import MnistData
 from mnist_core.model import ModelFileError, build_model
+from mnist_core.store import is_valid_run_id
 from mnist_core.train import JobStatus, TrainingJob
 
 if TYPE_CHECKING:
     from mnist_core.store import RunStore
 
 MAX_TRAININGS_ENV = "MNIST_MAX_TRAININGS"
-RUN_ID_PATTERN = re.compile(r"[A-Za-z0-9_-]{8}")
 
 
 def default_max_concurrent() -> int:
@@ -35,10 +34,6 @@ def default_max_concurrent() -> int:
     if not value.isdecimal() or int(value) < 1:
         raise ValueError(f"{MAX_TRAININGS_ENV} must be a whole number ≥ 1, got {value!r}.")
     return int(value)
-
-
-def is_valid_run_id(run_id: object) -> bool:
-    return isinstance(run_id, str) and bool(RUN_ID_PATTERN.fullmatch(run_id))
 
 
 class RunRegistry:

@@ -29,7 +29,7 @@ gone (the server was killed or restarted) is marked "interrupted" when a store i
 opened: its completed epochs and saved model stay as they were.
 
 Run ids come from users (links, the command line): anything but the 8-character
-ids that `registry.is_valid_run_id` accepts, and any path that would resolve
+ids that `is_valid_run_id` accepts, and any path that would resolve
 outside the runs directory (symbolic links included), is refused with
 `InvalidRunId`. Nothing here imports Streamlit, and Keras only when a model is
 saved or loaded, so listing runs stays fast.
@@ -43,6 +43,7 @@ import json
 import math
 import os
 import platform
+import re
 import secrets
 import shutil
 import socket
@@ -77,6 +78,14 @@ INTERRUPTED = "interrupted"
 MODEL_SAVE_BUDGET = 0.03  # largest share of an epoch's time a full model save may take
 MAX_NAME_LENGTH = 100
 TEMP_PREFIX = ".tmp-"
+
+
+RUN_ID_PATTERN = re.compile(r"[A-Za-z0-9_-]{8}")
+
+
+def is_valid_run_id(run_id: object) -> bool:
+    """A run id is also a directory name and a link's key: 8 letters, digits, '-' or '_'."""
+    return isinstance(run_id, str) and bool(RUN_ID_PATTERN.fullmatch(run_id))
 
 
 class StoreError(ValueError):
@@ -421,8 +430,6 @@ class RunStore:
 
     def run_dir(self, run_id: object) -> Path:
         """The directory of a run id, refusing anything that is not safely inside the root."""
-        from mnist_core.registry import is_valid_run_id
-
         if not is_valid_run_id(run_id):
             raise InvalidRunId(
                 f"{_shorten(run_id)} is not a run id: a run id is 8 letters, digits, '-' or '_'."
@@ -459,8 +466,6 @@ class RunStore:
             return self._states.setdefault(run_id, _SaveState())
 
     def _run_ids(self) -> Iterator[str]:
-        from mnist_core.registry import is_valid_run_id
-
         for entry in sorted(os.scandir(self.root), key=lambda e: e.name):
             if is_valid_run_id(entry.name) and entry.is_dir(follow_symlinks=False):
                 yield entry.name

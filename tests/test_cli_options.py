@@ -120,9 +120,6 @@ def test_help_loads_no_tensorflow():
     assert _keras_loaded_after(*helps) == []
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "RunStore checks run ids with mnist_core.registry.is_valid_run_id, and registry imports "
-    "model and train, hence Keras: is_valid_run_id must move to a Keras-free module"))
 def test_runs_commands_load_no_tensorflow(tmp_path):
     """Listing, showing, renaming and deleting runs read JSON files: no TensorFlow."""
     runs = str(tmp_path)

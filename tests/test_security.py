@@ -199,9 +199,8 @@ def test_a_model_with_an_unregistered_custom_layer_is_refused(keras_module, tmp_
 
     model = keras.Sequential([keras.Input(shape=(784,)), Doubler(),
                               keras.layers.Dense(10, activation="softmax")])
-    with pytest.raises(ModelFileError, match="not a usable Keras model") as error:
+    with pytest.raises(ModelFileError, match="made with a layer this app does not know: Doubler"):
         load_model(str(save(model, tmp_path)))
-    assert "Doubler" in str(error.value)
 
 
 @pytest.mark.parametrize("module, class_name", [
@@ -223,11 +222,12 @@ def test_a_model_config_naming_code_outside_keras_is_refused_without_running_it(
         "config": {"command": command, "args": command, "source": f"open({str(marker)!r}, 'w')",
                    "filepath": str(tmp_path / "nowhere.keras"), "name": "dense"},
     })
-    with pytest.raises(ModelFileError, match="not a usable Keras model") as error:
+    with pytest.raises(ModelFileError,
+                       match=f"made with a layer this app does not know: {class_name}") as error:
         load_model(str(hostile))
     # Refused for naming that code, not for some other flaw of the edited file.
-    assert (f"Could not locate class '{class_name}'" in str(error.value)
-            or f"Cannot deserialize `{module}.{class_name}`" in str(error.value))
+    assert (f"Could not locate class '{class_name}'" in error.value.detail
+            or f"Cannot deserialize `{module}.{class_name}`" in error.value.detail)
     assert not marker.exists(), "the model file ran code"
 
 

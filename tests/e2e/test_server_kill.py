@@ -59,9 +59,9 @@ def wait_for_saved_epochs(process: subprocess.Popen, store: RunStore, run_id: st
 
 def runs_table_row(page: Page, run_id: str) -> dict[str, str]:
     """The Runs page's table row of one run, read from the table's accessible copy."""
-    table = page.get_by_test_id("stDataFrame").filter(has=page.locator("th", has_text="status"))
+    table = page.get_by_test_id("stDataFrame").filter(has=page.locator("th", has_text="Status"))
     expect(table).to_be_visible()
-    rows = [row for row in table_rows(table) if row.get("id") == run_id]
+    rows = [row for row in table_rows(table) if row.get("Run") == run_id]
     assert len(rows) == 1, table_rows(table)
     return rows[0]
 
@@ -98,7 +98,7 @@ def test_a_server_killed_mid_training_restarts_with_the_run_interrupted_and_inta
         try:
             open_app(page, url, "runs", "Runs")
             row = runs_table_row(page, run_id)
-            assert row["status"] == "interrupted" and row["epochs"] == f"{n}/{EPOCHS}", row
+            assert row["Status"] == "interrupted" and row["Epochs"] == f"{n}/{EPOCHS}", row
 
             run = store.load(run_id)  # as the restarted server marked it
             assert run.status == "interrupted" and run.meta["interrupted_from"] == "running"
