@@ -205,10 +205,15 @@ def stroke_width(ink: np.ndarray) -> float:
 
 
 def _stroke_measure(ink: np.ndarray) -> tuple[float, np.ndarray]:
-    """(`stroke_width`, each pixel's distance to the nearest background pixel)."""
-    mask = ink > 0.5
-    depth = ndimage.distance_transform_edt(mask)
-    centre_line = skeletonize(mask)
+    """(`stroke_width`, each pixel's distance to the nearest background pixel).
+
+    The crop ends where the ink ends, so the background around it is added back
+    first: without it, a straight 1 (its stroke as wide as the crop) had no
+    background beside it and measured as wide as it is tall.
+    """
+    mask = np.pad(ink > 0.5, 1)
+    depth = ndimage.distance_transform_edt(mask)[1:-1, 1:-1]
+    centre_line = skeletonize(mask)[1:-1, 1:-1]
     width = float(2 * np.median(depth[centre_line])) if centre_line.any() else 0.0
     return width, depth
 

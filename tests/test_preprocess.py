@@ -256,3 +256,18 @@ def test_naive_whole_canvas_resize_fails_on_off_centre_digits(agreement):
     rate, naive = agreement("off-centre")
     assert naive <= 0.5, f"naive resize agreed on {naive:.1%}; expected it to fail mostly"
     assert rate - naive >= 0.4, f"preprocessed {rate:.1%} vs naive {naive:.1%}"
+
+
+@pytest.mark.parametrize("pen", [10, 18, 30])
+def test_a_straight_1_measures_its_pen_and_gets_no_thick_pen_hint(pen):
+    """A 1 drawn as one vertical line is as wide as its crop: measured without the
+    background around it, its stroke came out as wide as the digit is tall, and every
+    plain 1 was told to be drawn larger."""
+    from mnist_core.preprocess import WORK_SIZE, preprocess_steps
+
+    canvas = Image.new("RGBA", (280, 280), (0, 0, 0, 0))
+    ImageDraw.Draw(canvas).line([(150, 30), (150, 250)], fill=(0, 0, 0, 255), width=pen)
+    steps = preprocess_steps(np.asarray(canvas))
+    expected = pen * WORK_SIZE / steps.crop.shape[0]  # the pen at working size
+    assert steps.stroke_width == pytest.approx(expected, abs=1.5)
+    assert not steps.thick_pen
