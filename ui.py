@@ -552,7 +552,7 @@ def data_words(data: MnistData) -> str:
     return "MNIST (downloaded by Keras)"
 
 
-STEP_SIZE = 140  # px: each picture of the preparation, side by side on one row
+STEP_SIZE = 120  # px: each picture of the preparation; four fit on one row from 1024 px up
 
 
 def preparation_steps(steps) -> None:
@@ -572,7 +572,7 @@ def preparation_steps(steps) -> None:
         (tile(steps.centred, STEP_SIZE, crisp=True), "4 · centred by mass in 28×28: the input",
          "The 28×28 input the network reads"),
     ]
-    with st.container(horizontal=True, gap="medium", key="preparation_steps"):
+    with st.container(horizontal=True, gap="small", key="preparation_steps"):
         for image, caption, alt in stages:
             st.image(image, caption=caption, width=STEP_SIZE, alt=alt)
 

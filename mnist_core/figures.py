@@ -249,16 +249,24 @@ def tile(image: np.ndarray, size: int = 140, crisp: bool = False) -> np.ndarray:
     """An image of any shape in a `size`×`size` square, for a row of equal pictures.
 
     A tall or wide image is centred on a black square first, so a drawn 1 never
-    turns into a strip a page tall. `crisp` scales up with hard pixel edges (the
-    28×28 input, where each pixel counts); otherwise it is smoothed. Floats in
-    [0, 1] in, uint8 out.
+    turns into a strip a page tall. `crisp` scales up by a whole number with hard
+    pixel edges (the 28×28 input, where each pixel counts: every one the same size),
+    then pads to `size`; otherwise it is smoothed. Floats in [0, 1] in, uint8 out.
     """
     image = np.clip(np.asarray(image, dtype=np.float32), 0.0, 1.0)
     side = max(image.shape)
+    square = _centred(image, side)
+    picture = Image.fromarray(np.round(square * 255).astype(np.uint8))
+    if not crisp:
+        return np.asarray(picture.resize((size, size), Image.Resampling.LANCZOS))
+    factor = max(1, size // side)
+    scaled = np.asarray(picture.resize((side * factor,) * 2, Image.Resampling.NEAREST))
+    return np.round(_centred(scaled / 255, size) * 255).astype(np.uint8)
+
+
+def _centred(image: np.ndarray, side: int) -> np.ndarray:
+    """`image` in the middle of a black `side`×`side` square."""
     square = np.zeros((side, side), np.float32)
     top, left = (side - image.shape[0]) // 2, (side - image.shape[1]) // 2
     square[top:top + image.shape[0], left:left + image.shape[1]] = image
-    resample = Image.Resampling.NEAREST if crisp else Image.Resampling.LANCZOS
-    scaled = Image.fromarray(np.round(square * 255).astype(np.uint8)).resize(
-        (size, size), resample)
-    return np.asarray(scaled)
+    return square

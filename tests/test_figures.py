@@ -15,6 +15,7 @@ from mnist_core.figures import (
     history_figure,
     history_range,
     softmax_figure,
+    tile,
     tile_origin,
     vector_strip_figure,
 )
@@ -218,3 +219,25 @@ def test_a_digit_grid_can_have_a_title():
     assert [a.text for a in titled.layout.annotations] == ["1", "2", "3"]
     assert titled.layout.title.text == "Three digits"
     assert titled.layout.margin.t >= 30  # room for it above the images
+
+
+def test_a_tall_drawing_becomes_a_square_tile_not_a_strip():
+    """A drawn 1 cropped to its ink is 200×12: shown in a square, black on either side."""
+    stroke = np.ones((200, 12), np.float32)
+    square = tile(stroke, 120)
+    assert square.shape == (120, 120) and square.dtype == np.uint8
+    assert square[:, :50].max() == 0 and square[:, -50:].max() == 0  # black around it
+    assert square[:, 58:62].min() > 200  # the stroke, in the middle
+
+
+def test_a_crisp_tile_keeps_every_pixel_the_same_size():
+    """The 28×28 input at 120 px: each pixel a 4×4 block (not 4 or 5 at random), the
+    whole centred with a 4 px border."""
+    rng = np.random.default_rng(0)
+    x = rng.random((28, 28)).astype(np.float32)
+    square = tile(x, 120, crisp=True)
+    assert square.shape == (120, 120)
+    inner = square[4:116, 4:116].reshape(28, 4, 28, 4)
+    assert (inner == inner[:, :1, :, :1]).all()  # uniform 4×4 blocks
+    np.testing.assert_array_equal(inner[:, 0, :, 0], np.round(x * 255).astype(np.uint8))
+    assert square[:4].max() == 0 and square[:, :4].max() == 0
