@@ -245,10 +245,10 @@ def _train_in_thread(job, store) -> None:
     try:
         _wait_for(done)
     except KeyboardInterrupt:
-        job.stop()
-        print(f"{_new_line()}Stopping after the current batch (Ctrl-C again to quit at once)…",
-              file=sys.stderr, flush=True)
-        try:
+        try:  # a second Ctrl-C, even while the first one's message is printed, quits
+            job.stop()
+            print(f"{_new_line()}Stopping after the current batch (Ctrl-C again to quit at "
+                  "once)…", file=sys.stderr, flush=True)
             _wait_for(done)
         except KeyboardInterrupt:
             _quit_at_once(job, store)
