@@ -37,7 +37,11 @@ def test_home_shows_the_data_and_its_preparation(mnist):
     metrics = {m.label: m.value for m in at.metric}
     assert metrics["Training images"] == f"{len(mnist.x_train):,}"
     assert metrics["Test images"] == f"{len(mnist.x_test):,}"
-    assert "MNIST from" in at.caption[0].value
+    source = next(c for c in at.caption if c.value.startswith("Source:"))
+    assert source.value == "Source: MNIST (local file)"  # the path is in its tooltip
+    assert "MNIST_DATA" in source.proto.help
+    sidebar_source = next(c for c in at.sidebar.caption if c.value.startswith("Data:"))
+    assert sidebar_source.value == "Data: MNIST (local file)"
     assert not at.warning  # the full dataset, not the offline sample
 
 

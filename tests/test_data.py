@@ -302,7 +302,7 @@ def test_train_on_the_sample_validates_on_every_digit(monkeypatch, capsys):
     assert "Images: 900 to train on, 100 held out for validation, 1,000 to test" in out
     val_accuracy = re.search(r" - val_accuracy: (\d\.\d+) - ", out)
     assert val_accuracy, out
-    # One epoch of 8 batches reads 46–60% of them (chance: 10%; unshuffled: 0%).
+    # One epoch of 8 batches reads about half of them (chance: 10%; unshuffled: 0%).
     assert float(val_accuracy.group(1)) > 0.3, out
 
 

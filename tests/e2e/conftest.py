@@ -36,6 +36,8 @@ CHROMIUM_ARGS = [
 ]
 SERVER_START_TIMEOUT_S = 60
 VIEWPORT = {"width": 1400, "height": 1000}
+# Journeys run at a desktop's size and at a small laptop's (with the sidebar open).
+VIEWPORTS = {"1400x1000": VIEWPORT, "1024x768": {"width": 1024, "height": 768}}
 
 
 def pytest_configure(config):
@@ -112,7 +114,8 @@ def app_server(log_path: Path, **env: str) -> Iterator[tuple[subprocess.Popen, s
     way out, unless it has died already (a test may kill it).
     """
     port = _free_port()
-    env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2", **env}
+    # No logging settings of the tests' own: the log shows what a user's terminal shows.
+    env = {**{k: v for k, v in os.environ.items() if not k.startswith("TF_CPP")}, **env}
     env.setdefault("MNIST_DATA", str(SHARED_MNIST))
     command = [
         sys.executable, "-m", "streamlit", "run", "app.py",
@@ -139,11 +142,30 @@ def app_server(log_path: Path, **env: str) -> Iterator[tuple[subprocess.Popen, s
 
 
 @pytest.fixture(scope="session")
-def app_url(artifacts):
+def app_log(artifacts) -> Path:
+    """The log of the session's server: what `streamlit run app.py` prints in a terminal."""
+    return artifacts / "streamlit-e2e.log"
+
+
+@pytest.fixture(scope="session")
+def app_url(app_log):
     """The app served by `streamlit run app.py` on a free local port, for the whole session."""
     _require_chromium()
-    with app_server(artifacts / "streamlit-e2e.log") as (_, url):
+    with app_server(app_log) as (_, url):
         yield url
+
+
+@pytest.fixture
+def newcomer_app(artifacts, tmp_path, request) -> Iterator[tuple[str, Path]]:
+    """(url, log) of a server of its own with no saved runs: a newcomer's first visit.
+
+    The session's server holds the runs of earlier tests, and a new visitor there opens
+    the latest of them.
+    """
+    _require_chromium()
+    log = artifacts / f"streamlit-{request.node.name}.log"
+    with app_server(log, MNIST_RUNS_DIR=str(tmp_path / "runs")) as (_, url):
+        yield url, log
 
 
 @contextlib.contextmanager
@@ -170,9 +192,9 @@ def browser():
         yield browser
 
 
-def new_page(browser):
-    """A fresh browser context, hence a fresh Streamlit session with no model."""
-    context = browser.new_context(viewport=VIEWPORT)
+def new_page(browser, viewport: dict = VIEWPORT):
+    """A fresh browser context, hence a fresh Streamlit session."""
+    context = browser.new_context(viewport=viewport)
     context.set_default_timeout(30_000)
     return context.new_page()
 
@@ -218,3 +240,35 @@ def shared_page(browser, app_url):
         yield page
     finally:
         close_page(page)
+
+
+@pytest.fixture(params=list(VIEWPORTS))
+def viewport(request) -> str:
+    """Each journey runs once per window size: "1400x1000", then "1024x768"."""
+    return request.param
+
+
+def _saved_run(architecture: str, train_size: int) -> str:
+    """A run trained here and saved where the session's server finds it (`?run=ID`)."""
+    from mnist_core.config import ModelConfig, TrainConfig
+    from mnist_core.data import load_mnist
+    from mnist_core.store import RunStore
+    from mnist_core.train import JobStatus, TrainingJob
+
+    job = TrainingJob(load_mnist(), ModelConfig(architecture=architecture),
+                      TrainConfig(epochs=1, train_size=train_size), store=RunStore())
+    job.run()
+    assert job.progress().status == JobStatus.FINISHED, job.progress().error
+    return job.run_id
+
+
+@pytest.fixture(scope="session")
+def dense_run(app_url) -> str:
+    """The id of a finished classic dense run (1 epoch, 10,000 images, ~90% on the test set)."""
+    return _saved_run("dense", 10_000)
+
+
+@pytest.fixture(scope="session")
+def cnn_run(app_url) -> str:
+    """The id of a finished convnet run (1 epoch, 5,000 images)."""
+    return _saved_run("cnn", 5_000)

@@ -14,7 +14,6 @@ import math
 import re
 import time
 
-import pytest
 from playwright.sync_api import Locator, Page, expect
 from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
 
@@ -240,9 +239,9 @@ def recorded_chart_epochs(page: Page) -> list[list[list[float]]]:
 
 
 def history_table(page: Page) -> Locator:
-    """The per-epoch st.dataframe: its accessible table has an 'val_accuracy' column."""
+    """The per-epoch st.dataframe: its accessible table has a 'Validation accuracy' column."""
     return page.get_by_test_id("stDataFrame").filter(
-        has=page.locator("th", has_text="val_accuracy")
+        has=page.locator("th", has_text="Validation accuracy")
     )
 
 
@@ -509,9 +508,9 @@ def test_train_shows_live_progress_charts_and_accuracy(shared_page, app_url, art
     table = history_table(page)
     expect(table.locator("tbody tr")).to_have_count(2)
     rows = table_rows(table)
-    assert [row["epoch"] for row in rows] == ["1", "2"]
+    assert [row["Epoch"] for row in rows] == ["1", "2"]
     for row in rows:
-        assert 0.5 < float(row["val_accuracy"]) <= 1, row
+        assert 0.5 < float(row["Validation accuracy"]) <= 1, row
     assert metric_value(page, "Epochs done") == "2/2"
     assert accuracy > 0.9, f"test accuracy {accuracy:.2%}"
     expect(progress_bar(page)).to_have_count(0)
@@ -554,7 +553,6 @@ def test_draw_recognises_digits_large_and_off_centre(shared_page, app_url, artif
     assert not misread, f"misread drawings: {misread}"
 
     clear_canvas(page)  # asserts the prompt is back and no prediction is left
-    expect(page.get_by_text("The 28×28 input appears here once you draw.")).to_be_visible()
     expect(softmax_chart(page)).to_have_count(1)  # in place for the next drawing, empty
     assert softmax_heights(page) == [0] * 10
     expect(exceptions(page)).to_have_count(0)
@@ -585,30 +583,3 @@ def test_training_continues_while_on_another_page(shared_page, app_url):
     assert metric_value(page, "Epochs done") == "3/3"
     assert accuracy > 0.9, f"test accuracy {accuracy:.2%}"
     expect(exceptions(page)).to_have_count(0)
-
-
-def test_draw_page_quick_trains_a_first_model(fresh_page, app_url, artifacts):
-    """A newcomer on the Draw page gets a model with one click, then a prediction."""
-    page = fresh_page
-    open_app(page, app_url, "draw", "Draw a digit")
-    expect(page.get_by_test_id("stAlert").filter(has_text="No trained model yet.")).to_be_visible()
-    select_slider_option(page, "Training images", "10,000")  # a quicker first epoch
-    page.get_by_role("button", name="Quick train (1 epoch)").click()
-
-    try:
-        expect(page.get_by_text(DRAW_PROMPT)).to_be_visible(timeout=90_000)
-    except AssertionError:
-        save_screenshot(page, artifacts / "quick-train-stuck.png")
-        shown = page.get_by_test_id("stMain").inner_text()[-300:]
-        go_to(page, "Train", "Train the network")  # a full rerun shows the run's real state
-        finished = finished_alert(page).count() > 0
-        pytest.fail(
-            "After 'Quick train (1 epoch)' the Draw page never offered to draw; it still "
-            f"shows: {shown!r}. The training itself "
-            + ("had finished (the Train page says so): the Draw page did not refresh."
-               if finished else "had not finished either.")
-        )
-    expect(canvas(page)).to_be_visible()
-    assert draw_digit(page, seven(*LARGE)) == "7"
-    expect(softmax_chart(page).first).to_be_visible()
-    save_screenshot(page, artifacts / "quick-train-draw.png")
