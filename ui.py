@@ -56,15 +56,19 @@ ARCHITECTURE_CAPTIONS = {
 SCHEDULE_NAMES = {"constant": "constant", "cosine": "cosine decay to 0"}
 # A step of 0.0001 gives "percent" two decimals: 98.10%, not 98.1% beside 97.85%.
 _PERCENT = {"format": "percent", "step": 0.0001}
+# Short headers, so that the table fits a laptop's narrow column; the tooltips say more.
 HISTORY_COLUMNS = {
     "epoch": st.column_config.NumberColumn("Epoch"),
-    "loss": st.column_config.NumberColumn("Loss", format="%.4f"),
-    "accuracy": st.column_config.NumberColumn("Accuracy", **_PERCENT),
-    "val_loss": st.column_config.NumberColumn("Validation loss", format="%.4f"),
-    "val_accuracy": st.column_config.NumberColumn("Validation accuracy", **_PERCENT),
+    "loss": st.column_config.NumberColumn("Loss", format="%.4f",
+                                          help="Training loss: categorical cross-entropy"),
+    "accuracy": st.column_config.NumberColumn("Accuracy", help="Training accuracy", **_PERCENT),
+    "val_loss": st.column_config.NumberColumn("Val. loss", format="%.4f",
+                                              help="Loss on the validation images"),
+    "val_accuracy": st.column_config.NumberColumn("Val. accuracy", **_PERCENT,
+                                                  help="Accuracy on the validation images"),
     "seconds": st.column_config.NumberColumn("Seconds", format="%.1f"),
-    "samples_per_second": st.column_config.NumberColumn("Images per second",
-                                                        format="localized", step=1),
+    "samples_per_second": st.column_config.NumberColumn("Images/s", format="localized",
+                                                        step=1, help="Training images per second"),
 }
 POLL_SECONDS = 1.0
 CHART_POLL_SECONDS = 3.0
@@ -449,6 +453,9 @@ def _charts(job) -> None:
     if progress.history:
         st.dataframe(progress.history_rows(), hide_index=True, width="stretch",
                      column_config=HISTORY_COLUMNS, placeholder="—")
+        if progress.stopped_mid_epoch and len(progress.history) == progress.epoch:
+            st.caption(f"Epoch {progress.epoch} was stopped after {progress.batch:,} of its "
+                       f"{progress.batches_per_epoch:,} batches: its row covers those.")
 
 
 def progress_bar(progress) -> None:
@@ -535,6 +542,8 @@ def model_words(job) -> str:
     progress = job.progress()
     if job.imported_from:
         words = f"run `{job.run_id}`, imported from {job.imported_from}"
+    elif progress.stopped_mid_epoch:
+        words = f"run `{job.run_id}`, stopped during epoch {progress.epoch}"
     else:
         epochs = len(progress.history)
         words = f"run `{job.run_id}`, {epochs} epoch{'s' if epochs != 1 else ''}"

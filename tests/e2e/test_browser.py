@@ -239,9 +239,9 @@ def recorded_chart_epochs(page: Page) -> list[list[list[float]]]:
 
 
 def history_table(page: Page) -> Locator:
-    """The per-epoch st.dataframe: its accessible table has a 'Validation accuracy' column."""
+    """The per-epoch st.dataframe: its accessible table has a 'Val. accuracy' column."""
     return page.get_by_test_id("stDataFrame").filter(
-        has=page.locator("th", has_text="Validation accuracy")
+        has=page.locator("th", has_text="Val. accuracy")
     )
 
 
@@ -510,7 +510,7 @@ def test_train_shows_live_progress_charts_and_accuracy(shared_page, app_url, art
     rows = table_rows(table)
     assert [row["Epoch"] for row in rows] == ["1", "2"]
     for row in rows:
-        assert 0.5 < float(row["Validation accuracy"]) <= 1, row
+        assert 0.5 < float(row["Val. accuracy"]) <= 1, row
     assert metric_value(page, "Epochs done") == "2/2"
     assert accuracy > 0.9, f"test accuracy {accuracy:.2%}"
     expect(progress_bar(page)).to_have_count(0)
