@@ -42,16 +42,22 @@ def history_figure(
     """Train and validation `metric` per epoch, on an x axis fixed to all `epochs`.
 
     Within each epoch, Keras' running value after every batch is drawn as a faint
-    line, so the chart moves between the epoch points too. The y axis is chosen by
-    `history_range`; before the first batch the chart says so.
+    line, so the chart moves between the epoch points too; the line breaks where an
+    epoch begins, since Keras starts its running value afresh there. The y axis is
+    chosen by `history_range`; before the first batch the chart says so.
     """
     fig = go.Figure()
     if batch_history and batches_per_epoch:
         step = max(1, len(batch_history) // MAX_BATCH_POINTS)
-        shown = batch_history[::step]
+        x_batches, y_batches = [], []
+        for before, record in zip((None, *batch_history[::step]), batch_history[::step]):
+            if before is not None and before.epoch != record.epoch:
+                x_batches.append(None)  # a gap: no line from one epoch's run into the next
+                y_batches.append(None)
+            x_batches.append(record.epoch - 1 + record.batch / batches_per_epoch)
+            y_batches.append(getattr(record, metric))
         fig.add_scatter(
-            x=[r.epoch - 1 + r.batch / batches_per_epoch for r in shown],
-            y=[getattr(r, metric) for r in shown],
+            x=x_batches, y=y_batches,
             name="train (running, per batch)", mode="lines",
             line=dict(color=TRAIN_COLOUR, width=1), opacity=0.35,
         )

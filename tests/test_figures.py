@@ -241,3 +241,16 @@ def test_a_crisp_tile_keeps_every_pixel_the_same_size():
     assert (inner == inner[:, :1, :, :1]).all()  # uniform 4×4 blocks
     np.testing.assert_array_equal(inner[:, 0, :, 0], np.round(x * 255).astype(np.uint8))
     assert square[:4].max() == 0 and square[:, :4].max() == 0
+
+
+def test_the_batch_line_breaks_where_each_epoch_begins():
+    """Keras restarts its running value with each epoch: joined up, the line drew a
+    vertical stroke at every epoch boundary."""
+    fig = history_figure(RUN[:2], "loss", 5, batches(2, 30), BATCHES)
+    (line,) = [trace for trace in fig.data if trace.name == "train (running, per batch)"]
+    gaps = [i for i, x in enumerate(line.x) if x is None]
+    assert len(gaps) == 2  # before epoch 2 and before epoch 3
+    for gap in gaps:
+        assert line.y[gap] is None
+        assert line.x[gap - 1] == round(line.x[gap - 1])  # an epoch's last batch…
+        assert line.x[gap + 1] == line.x[gap - 1] + 1 / BATCHES  # …then the next's first
