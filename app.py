@@ -10,10 +10,6 @@ import ui
 from mnist_core.data import MnistDataError
 
 st.set_page_config(page_title="MNIST Playground", page_icon=":material/draw:", layout="wide")
-# A collapsed sidebar keeps its controls in the page: hidden, they leave the keyboard's
-# Tab order too, instead of taking 21 presses on the way to the page's own controls.
-st.html("<style>[data-testid='stSidebar'][data-collapsed='true'] * { visibility: hidden !important; }"
-        "</style>")
 
 page = st.navigation(
     [
@@ -37,4 +33,5 @@ ui.sync_run_with_url()
 st.session_state["config"] = ui.sidebar_config(data)
 ui.mark_routed()
 ui.sidebar_status(data)
+ui.app_style()
 page.run()

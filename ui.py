@@ -507,6 +507,26 @@ def _outcome(progress) -> None:
                    f"{len(progress.history)} complete epoch(s); those are kept.")
 
 
+# The app's few rules of layout that Streamlit has no parameter for.
+APP_CSS = """<style>
+/* A collapsed sidebar keeps its controls in the page: hidden, they leave the keyboard's
+   Tab order too, instead of taking 21 presses on the way to the page's own controls. */
+[data-testid='stSidebar'][data-collapsed='true'] * { visibility: hidden !important; }
+/* The Draw page's answer: beside the canvas while 240 px are left, else under it. */
+[data-testid='stLayoutWrapper']:has(> .st-key-draw_answer) { min-width: min(100%, 240px); }
+</style>"""
+
+
+def app_style() -> None:
+    """APP_CSS, at the foot of the sidebar.
+
+    Not `st.html`: a style-only `st.html` goes to Streamlit's event container, and on
+    some later sessions' pages it was gone (measured on the Train page), taking the
+    rules with it. An element of the sidebar is sent with every full run.
+    """
+    st.sidebar.markdown(APP_CSS, unsafe_allow_html=True)
+
+
 def stop_words(progress) -> str:
     """Exactly where a stopped run stopped, and which weights it keeps."""
     if progress.stopped_mid_epoch:

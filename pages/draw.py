@@ -17,10 +17,6 @@ from mnist_core.wording import a_digit
 CANVAS_SIZE = 280
 INPUT_SIZE = 84  # px: the 28×28 input beside the answer, 3 screen pixels per pixel
 DRAW, UPLOAD = "Draw", "Upload a picture"
-# Beside the canvas while there is room, else under it: never squeezed, never clipped.
-ANSWER_MIN_WIDTH = 240
-LAYOUT_CSS = ("<style>[data-testid='stLayoutWrapper']:has(> .st-key-draw_answer) "
-              f"{{ min-width: min(100%, {ANSWER_MIN_WIDTH}px); }}</style>")
 
 model_config, train_config = ui.page_config()
 st.session_state.setdefault("canvas_version", 0)
@@ -47,7 +43,6 @@ def quick_train() -> None:
 st.title("Draw a digit")
 st.markdown("Draw one digit, 0–9, with the mouse (or a finger). The prediction updates each "
             "time you lift it. Or upload a photo or scan of a handwritten digit.")
-st.html(LAYOUT_CSS)
 
 
 def answer_panel(x: np.ndarray | None, steps, source: str, polling: bool) -> None:
