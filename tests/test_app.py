@@ -6,6 +6,8 @@ so drawings are injected through the canvas's session-state key.
 
 from __future__ import annotations
 
+import json
+
 import pytest
 from apptest_helpers import (
     ROOT,
@@ -175,3 +177,12 @@ def test_train_shows_the_setup_as_keras_code_in_three_styles():
     assert "class MnistModel(keras.Model)" in at.code[2].value
     at.selectbox(key="optimizer").set_value("adam").run()
     assert all("Adam(learning_rate=0.001)" in block.value for block in at.code)
+
+
+def test_the_model_summary_counts_parameters_with_thousands_separators():
+    """The layer table showed 401920 under a metric saying 407,050."""
+    at = app_at("train")
+    (table,) = [d for d in at.dataframe if "Parameters" in d.value.columns]
+    columns = json.loads(table.proto.columns)
+    assert columns["Parameters"]["type_config"]["format"] == "localized"
+    assert table.value["Parameters"].tolist() == [401_920, 5_130]

@@ -37,3 +37,37 @@ def test_a_run_is_back_after_a_restart_with_its_history_and_weights():
     metrics = {m.label: m.value for m in reloaded.metric}
     assert metrics["Epochs done"] == "2/2"
 
+
+
+def test_a_new_tab_opens_the_latest_finished_run_even_after_a_restart():
+    """A new session with no run in its link (a new tab, the bare address) was told
+    "No trained model yet" while the server held the person's finished runs: it opens
+    the latest of them, and the sidebar says so."""
+    from apptest_helpers import app_at
+
+    job = job_of(train_on_train_page(train_size=1_000, epochs=1))
+    assert job.progress().status.value == "finished", job.progress().error
+    restart_server()
+
+    at = app_at("draw", open_latest=True)
+    assert not at.exception
+    assert at.session_state["run_id"] == at.session_state["model_run_id"] == job.run_id
+    assert at.query_params["run"] == job.run_id
+    assert not any("No trained model yet" in w.value for w in at.warning)
+    (ready,) = [s.value for s in at.sidebar.success]
+    assert ready.startswith(f"**Model ready** — run `{job.run_id}`, 1 epoch, test accuracy ")
+    assert any("Your latest finished run, opened for you" in c.value for c in at.sidebar.caption)
+
+    at.run()  # later runs of the same session keep it, and say nothing new
+    assert at.session_state["run_id"] == job.run_id
+
+
+def test_a_link_to_a_run_wins_over_the_latest_one():
+    from apptest_helpers import app_at
+
+    older = job_of(train_on_train_page(train_size=1_000, epochs=1))
+    newer = job_of(train_on_train_page(train_size=1_000, epochs=1))
+    assert app_at("train", open_latest=True).session_state["run_id"] == newer.run_id
+    linked = app_with_run("train", older.run_id)
+    assert linked.session_state["run_id"] == older.run_id
+    assert not any("Your latest finished run" in c.value for c in linked.sidebar.caption)
