@@ -15,6 +15,7 @@ Nothing here knows about Streamlit.
 
 from __future__ import annotations
 
+import html
 import math
 import threading
 import weakref
@@ -24,10 +25,9 @@ from typing import Sequence
 import numpy as np
 import plotly.colors
 import plotly.graph_objects as go
-import tensorflow as tf
 
 from mnist_core.data import IMAGE_SIZE, NUM_CLASSES
-from mnist_core.quiet_keras import keras
+from mnist_core.quiet_keras import keras, tf
 
 DIVERGING = "RdBu_r"  # negative blue, 0 white, positive red
 # Non-negative activations: 0 black, the strongest bright yellow. Inferno starts at
@@ -71,8 +71,8 @@ class LayerActivation:
     def title(self) -> str:
         if self.is_map:
             h, w, filters = self.values.shape
-            return f"{self.name} (Conv2D): {filters} feature maps of {h}×{w}"
-        return f"{self.name} (Dense): {self.units} units"
+            return f"{html.escape(self.name)} (Conv2D): {filters} feature maps of {h}×{w}"
+        return f"{html.escape(self.name)} (Dense): {self.units} units"
 
 
 @dataclass(frozen=True)
@@ -358,7 +358,8 @@ def weights_figure(model: keras.Model, units: Sequence[int]) -> go.Figure:
     images = first_layer_weights(model, units)
     noun = unit_noun(model)
     shape = "×".join(str(size) for size in images.shape[1:])
-    title = f"{first_layer(model).name}: weights of {len(units)} {noun}s ({shape} each)"
+    name = html.escape(first_layer(model).name)  # an imported model names its own layers
+    title = f"{name}: weights of {len(units)} {noun}s ({shape} each)"
     return tiles_figure(images, units, noun, title, diverging=True,
                         tile_px=60 if images.shape[1] < 10 else 96)
 

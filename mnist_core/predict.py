@@ -63,7 +63,7 @@ def graph_call(model: keras.Model):
     snapshot's model that is dropped from the app's cache goes, and its function
     with it.
     """
-    import tensorflow as tf
+    from mnist_core.quiet_keras import tf
 
     with _GRAPH_CALLS_LOCK:
         call = _GRAPH_CALLS.get(model)

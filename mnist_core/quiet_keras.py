@@ -4,7 +4,7 @@ TensorFlow's C++ side prints an info line about its oneDNN kernels, once for eac
 its two libraries, before its logging is set up, so `TF_CPP_MIN_LOG_LEVEL` cannot
 hold it back: a user saw it twice above the app's own output. The standard error
 stream is muted while TensorFlow loads, and its later C++ logs keep to errors unless
-the environment says otherwise. Modules that need Keras import it from here.
+the environment says otherwise. Modules that need Keras (or TensorFlow) import it from here.
 """
 
 from __future__ import annotations
@@ -31,5 +31,6 @@ def _import_quietly() -> None:
 _import_quietly()
 
 import keras  # noqa: E402
+import tensorflow as tf  # noqa: E402
 
-__all__ = ["keras"]
+__all__ = ["keras", "tf"]

@@ -289,3 +289,14 @@ def test_figures_of_a_blank_input_still_draw(trained_model):
     fig = inside.saliency_figure(blank, explanation.saliency_maps, 0, 1)
     assert centred_on_zero(fig)  # a range of ±1, never ±0
     assert np.all(np.isnan(np.asarray(fig.data[1].z, dtype=float)))
+
+
+def test_layer_names_reach_the_figures_as_text_not_markup():
+    """An imported model names its own layers: Plotly would render `<b>` in a title."""
+    from mnist_core.quiet_keras import keras
+
+    model = keras.Sequential([keras.Input(shape=(784,)),
+                              keras.layers.Dense(16, activation="relu", name="<b>loud"),
+                              keras.layers.Dense(10, activation="softmax")])
+    title = inside.weights_figure(model, range(4)).layout.title.text
+    assert title.startswith("&lt;b&gt;loud: weights of 4")
