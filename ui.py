@@ -513,8 +513,12 @@ APP_CSS = """<style>
 /* A collapsed sidebar keeps its controls in the page: hidden, they leave the keyboard's
    Tab order too, instead of taking 21 presses on the way to the page's own controls. */
 [data-testid='stSidebar'][data-collapsed='true'] * { visibility: hidden !important; }
-/* The Draw page's answer: beside the canvas while 240 px are left, else under it. */
+/* Blocks side by side while each has room, else one under the other: the Draw and
+   Inside pages' answers beside their input, the Evaluate page's images beside its matrix. */
 [data-testid='stLayoutWrapper']:has(> .st-key-draw_answer) { min-width: min(100%, 240px); }
+[data-testid='stLayoutWrapper']:has(> .st-key-inside_answer) { min-width: min(100%, 300px); }
+[data-testid='stLayoutWrapper']:has(> .st-key-confusion_block) { flex: 3 1 480px; }
+[data-testid='stLayoutWrapper']:has(> .st-key-cell_block) { flex: 2 1 300px; }
 </style>"""
 
 

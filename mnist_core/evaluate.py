@@ -148,7 +148,7 @@ class Evaluation:
              "F1": float(self.f1[digit])}
             for digit in DIGITS
         ]
-        rows.append({"digit": "macro average", "test images": None, "read as this digit": None,
+        rows.append({"digit": "average", "test images": None, "read as this digit": None,
                      "precision": self.macro_precision, "recall": self.macro_recall,
                      "F1": self.macro_f1})
         return rows
@@ -223,11 +223,12 @@ def selected_cell(points: Sequence[dict]) -> tuple[int, int] | None:
 
 
 def mistake_title(evaluation: Evaluation, index: int) -> str:
-    """ "true 4 → read 9 (97%)": what a mistake is, in one line."""
+    """ "4 → 9 (97%)": the true digit, the digit read and how sure, short enough to stand
+    over a gallery image on a laptop's narrow page (the page says which is which)."""
     read = int(evaluation.predicted[index])
     p = float(evaluation.probabilities[index, read])
     share = f"{p:.0%}" if p < 0.995 else f"{p:.1%}"  # 99.6% sure and wrong is not "100%"
-    return f"true {int(evaluation.y_test[index])} → read {read} ({share})"
+    return f"{int(evaluation.y_test[index])} → {read} ({share})"
 
 
 def probability_title(evaluation: Evaluation, index: int) -> str:

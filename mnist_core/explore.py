@@ -90,7 +90,7 @@ def preparation_figures(image: np.ndarray, label: int,
     Streamlit's theme draws tick marks on every axis: the image and the strips' single
     row have no scale to mark, so theirs are removed (the image stays square).
     """
-    pixels = image_figure(image, f"#{index}: label {label} · 28×28 pixels, 0–255", zmax=255)
+    pixels = image_figure(image, f"#{index}, label {label}", zmax=255)
     pixels.update_xaxes(ticks="", showticklabels=False, showgrid=False, zeroline=False)
     pixels.update_yaxes(ticks="", showticklabels=False, showgrid=False, zeroline=False)
     strips = (
@@ -129,7 +129,7 @@ def pixel_histogram_figure(counts: np.ndarray, set_name: str) -> go.Figure:
     ))
     fig.update_layout(
         title=f"Pixel values ({set_name} set, log scale)", bargap=0,
-        xaxis=dict(title="pixel value (0 = background, 255 = full ink)", range=[-1, 256]),
+        xaxis=dict(title="pixel value (0–255)", range=[-1, 256]),
         yaxis=dict(title="pixels", type="log", dtick=1, tickformat=","),
     )
     return _compact(fig, 320)

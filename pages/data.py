@@ -54,7 +54,10 @@ def one_image(set_name: str) -> None:
         st.markdown(f"**One-hot label** for the digit {label}: a 1 in position {label}, "
                     "zeros elsewhere — what the softmax output is trained to match.")
         one_hot = explore.one_hot_label(label).astype(int)
-        st.dataframe([dict(zip(map(str, range(NUM_CLASSES)), one_hot))], hide_index=True)
+        digits = [str(digit) for digit in range(NUM_CLASSES)]
+        st.dataframe([dict(zip(digits, one_hot))], hide_index=True, width="content",
+                     column_config={digit: st.column_config.NumberColumn(width=34)
+                                    for digit in digits})  # all ten in a laptop's column
 
 
 st.title("Explore the data")

@@ -107,7 +107,9 @@ st.markdown("Each row is a true digit, each column the digit the network read. T
 default_cell = result.most_frequent_mistake() or (0, 0)
 st.session_state.setdefault(TRUE_DIGIT, default_cell[0])
 st.session_state.setdefault(READ_AS, default_cell[1])
-chart_column, cell_column = st.columns([3, 2], gap="medium")
+with st.container(horizontal=True, gap="medium"):  # the images wrap under on a laptop
+    chart_column = st.container(key="confusion_block")
+    cell_column = st.container(key="cell_block")
 with chart_column:
     st.plotly_chart(
         confusion_figure(result.confusion, (st.session_state[TRUE_DIGIT],
@@ -116,9 +118,9 @@ with chart_column:
         width="stretch",
     )
 with cell_column:
-    true_column, read_column = st.columns(2)
-    true_digit = true_column.selectbox("True digit", DIGITS, key=TRUE_DIGIT)
-    read_as = read_column.selectbox("Read as", DIGITS, key=READ_AS)
+    with st.container(horizontal=True):
+        true_digit = st.selectbox("True digit", DIGITS, key=TRUE_DIGIT, width=140)
+        read_as = st.selectbox("Read as", DIGITS, key=READ_AS, width=140)
     indices = result.cell(true_digit, read_as)
     verdict = "read right" if true_digit == read_as else f"read as a {read_as}"
     st.markdown(f"**{len(indices):,}** test image(s) of a {true_digit} {verdict}"
@@ -151,7 +153,7 @@ st.dataframe(
 )
 st.caption("**Precision**: of the images read as this digit, the share that really are one. "
            "**Recall**: of this digit's images, the share read right. **F1**: their harmonic "
-           "mean. The macro average counts every digit the same.")
+           "mean. The average row counts every digit the same (the macro average).")
 
 # --- Its most confident mistakes ----------------------------------------------------------
 st.subheader("Its most confident mistakes")
@@ -159,9 +161,10 @@ mistakes = result.most_confident_mistakes(MISTAKES_SHOWN)
 if not len(mistakes):
     st.success("No mistakes at all on the test set.")
 else:
-    st.markdown("The wrong answers the network was surest of. Some of these digits are "
-                "badly written or even mislabelled; others show what the network has not learnt.")
+    st.markdown("The wrong answers the network was surest of, each titled *true digit → "
+                "digit read (how sure)*. Some of these digits are badly written or even "
+                "mislabelled; others show what the network has not learnt.")
     titles = [mistake_title(result, i) for i in mistakes]
-    st.plotly_chart(gallery_figure(data.x_test[mistakes], titles, columns=8), width="stretch")
+    st.plotly_chart(gallery_figure(data.x_test[mistakes], titles, columns=6), width="stretch")
     look_inside(mistakes, {int(i): f"#{i}: {title}" for i, title in zip(mistakes, titles)},
                 "mistake_image")

@@ -79,7 +79,10 @@ def choose_input_on_arrival(drawing, test_images: int) -> None:
 st.header("1 · One digit")
 drawing = st.session_state.get("drawing")
 choose_input_on_arrival(drawing, len(data.x_test))
-choose_column, image_column, answer_column = st.columns([1.2, 0.8, 2], gap="medium")
+with st.container(horizontal=True, gap="medium"):  # the answer wraps under on a laptop
+    choose_column = st.container(width=240)
+    image_column = st.container(width="content")
+    answer_column = st.container(key="inside_answer")
 with choose_column:
     source = st.segmented_control("Input", [TEST_IMAGE, DRAWING], key=SOURCE_KEY) or TEST_IMAGE
     label = None
@@ -104,11 +107,11 @@ with image_column:
     st.image(tile(x, 168, crisp=True), caption="The 28×28 input",
              alt=f"The 28×28 input: {source.lower()}")
 with answer_column:
-    metrics = st.columns(3)
-    metrics[0].metric("Prediction", digit)
-    metrics[1].metric("Probability", f"{explanation.probabilities[digit]:.1%}")
-    if label is not None:
-        metrics[2].metric("Label", label)
+    with st.container(horizontal=True, gap="medium"):
+        st.metric("Prediction", digit, width="content")
+        st.metric("Probability", f"{explanation.probabilities[digit]:.1%}", width="content")
+        if label is not None:
+            st.metric("Label", label, width="content")
     st.plotly_chart(softmax_figure(explanation.probabilities), width="stretch")
 
 # --- 2 · What the first layer looks for ----------------------------------------------------
@@ -117,16 +120,16 @@ noun = inside.unit_noun(model)
 layer = inside.first_layer(model)
 all_units = layer.kernel.shape[-1]
 first_is_hidden = noun != "digit"
-order_column, count_column, _ = st.columns([2, 1.2, 1])
 orders = [LARGEST, ACTIVE, FIRST] if first_is_hidden else [FIRST]
-order = order_column.segmented_control("Which " + noun + "s", orders, default=orders[0]) \
-    or orders[0]
 counts = [count for count in UNIT_COUNTS if count < all_units]
 counts += [all_units] if all_units <= UNIT_COUNTS[-1] else []  # 512 tiles would swamp the page
-if len(counts) > 1:
-    count = count_column.select_slider("How many", counts, value=min(16, all_units))
-else:
-    count = counts[0]
+with st.container(horizontal=True, gap="large"):
+    order = st.segmented_control("Which " + noun + "s", orders, default=orders[0]) \
+        or orders[0]
+    if len(counts) > 1:
+        count = st.select_slider("How many", counts, value=min(16, all_units), width=220)
+    else:
+        count = counts[0]
 if order == LARGEST:
     units = inside.strongest_units(model)[:count]
 elif order == ACTIVE:
@@ -170,14 +173,14 @@ if activations and not maps:
 
 # --- 4 · Why this digit? ------------------------------------------------------------------
 st.header(f"4 · Why {digit}?")
-method_column, versus_column, _ = st.columns([2, 1.2, 1])
-method = method_column.segmented_control("Method", [GRADIENT, OCCLUSION], default=GRADIENT) \
-    or GRADIENT
 others = [d for d in range(10) if d != digit]
 rival = label if label is not None and label != digit else explanation.runner_up
-versus = versus_column.selectbox("And not", others, index=others.index(rival),
-                                 help="By default the label when the model is wrong, "
-                                      "else its second choice.")
+with st.container(horizontal=True, gap="large"):
+    method = st.segmented_control("Method", [GRADIENT, OCCLUSION], default=GRADIENT) \
+        or GRADIENT
+    versus = st.selectbox("And not", others, index=others.index(rival), width=160,
+                          help="By default the label when the model is wrong, "
+                               "else its second choice.")
 if method == GRADIENT:
     evidence = explanation.saliency_maps
     st.caption("Gradient × input: for each inked pixel, how much the digit's score "

@@ -59,7 +59,7 @@ def test_index_search_shows_that_image_and_its_label(at, mnist):
     label = int(mnist.y_train[index])
     assert {m.label: m.value for m in at.metric}["Label"] == str(label)
     pixels = json.loads(at.get("plotly_chart")[4].proto.spec)
-    assert pixels["layout"]["title"]["text"].startswith(f"#{index}: label {label}")
+    assert pixels["layout"]["title"]["text"] == f"#{index}, label {label}"
     assert pixels["layout"]["xaxis"]["ticks"] == pixels["layout"]["yaxis"]["ticks"] == ""
     one_hot = at.dataframe[0].value.iloc[0].tolist()
     assert one_hot == [int(digit == label) for digit in range(10)]

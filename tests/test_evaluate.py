@@ -108,7 +108,7 @@ def test_a_digit_never_read_has_precision_zero_not_nan():
 
 def test_the_table_has_a_row_per_digit_and_the_macro_average(dense, mnist):
     rows = dense.per_class_rows()
-    assert [row["digit"] for row in rows] == [str(d) for d in range(10)] + ["macro average"]
+    assert [row["digit"] for row in rows] == [str(d) for d in range(10)] + ["average"]
     assert [row["test images"] for row in rows[:10]] == np.bincount(mnist.y_test).tolist()
     assert rows[4]["recall"] == dense.recall[4] and rows[-1]["F1"] == dense.macro_f1
     # An average of image counts means nothing; their total (10,000) is no average either.
@@ -174,7 +174,7 @@ def test_titles_say_what_the_model_read_and_how_sure_it_was(dense, mnist):
     index = int(dense.most_confident_mistakes(1)[0])
     read = int(dense.predicted[index])
     p = dense.probabilities[index, read]
-    assert mistake_title(dense, index).startswith(f"true {mnist.y_test[index]} → read {read} (")
+    assert mistake_title(dense, index).startswith(f"{mnist.y_test[index]} → {read} (")
     assert probability_title(dense, index) == f"#{index} · p({read})={p:.2f}"
 
 
@@ -183,8 +183,8 @@ def test_a_near_certain_mistake_is_not_rounded_to_100_percent():
     softmax[0, [4, 9]] = [0.03, 0.97]
     softmax[1, [4, 9]] = [0.004, 0.996]
     evaluation = Evaluation.from_softmax(np.array([4, 4]), softmax)
-    assert mistake_title(evaluation, 0) == "true 4 → read 9 (97%)"
-    assert mistake_title(evaluation, 1) == "true 4 → read 9 (99.6%)"
+    assert mistake_title(evaluation, 0) == "4 → 9 (97%)"
+    assert mistake_title(evaluation, 1) == "4 → 9 (99.6%)"
     assert probability_title(evaluation, 1) == "#1 · p(9)=1.00"
 
 

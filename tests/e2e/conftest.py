@@ -143,8 +143,12 @@ def app_server(log_path: Path, **env: str) -> Iterator[tuple[subprocess.Popen, s
 
 @pytest.fixture(scope="session")
 def app_log(artifacts) -> Path:
-    """The log of the session's server: what `streamlit run app.py` prints in a terminal."""
-    return artifacts / "streamlit-e2e.log"
+    """The log of the session's server: what `streamlit run app.py` prints in a terminal.
+
+    Named by this test process, so that two test sessions on one machine never write
+    into each other's log.
+    """
+    return artifacts / f"streamlit-e2e-{os.getpid()}.log"
 
 
 @pytest.fixture(scope="session")

@@ -26,7 +26,7 @@ from .test_browser import (
     table_rows,
     wait_until_idle,
 )
-from .test_journey_data import figure_text_problems, main, mnist
+from .test_journey_data import figure_text_problems, main, mnist, table_is_cut
 
 TEST_IMAGES = 10_000
 CELL_IMAGES_SHOWN = 12
@@ -36,7 +36,9 @@ CELL_PX = 40  # each cell of the matrix at 1400 px: a target as large as a finge
 
 
 def confusion_plot(page: Page) -> Locator:
-    return page.locator(".js-plotly-plot").filter(
+    """The matrix by its widget key: while a page switch settles, the last page's copy of
+    it can linger for a moment beside the new one."""
+    return page.locator(".st-key-evaluate_chart .js-plotly-plot").filter(
         has=page.locator(".gtitle", has_text="Confusion matrix"))
 
 
@@ -227,16 +229,18 @@ def test_a_visitor_reads_the_scores_and_opens_mistakes_inside(
         table = main(page).get_by_test_id("stDataFrame")
         table.scroll_into_view_if_needed()
         expect(table.locator("thead th")).to_have_text(TABLE_HEADERS)
+        assert not table_is_cut(table), "the per-digit table needs a sideways scroll"
         rows = table_rows(table)
-        assert [row["Digit"] for row in rows] == [*map(str, range(10)), "macro average"], rows
+        assert [row["Digit"] for row in rows] == [*map(str, range(10)), "average"], rows
         assert [int(row["Test images"]) for row in rows[:10]] == list(counts.sum(axis=1))
         assert [int(row["Read as this digit"]) for row in rows[:10]] == list(counts.sum(axis=0))
-        assert abs(percent(macro_f1) - float(rows[-1]["F1"])) <= 0.0001, (macro_f1, rows[-1])
-        mistake_titles = gallery_titles(page, r"^true \d → read \d")
+        # The metric rounds to 0.01%, the table's copy to four decimals: one step apart at most.
+        assert abs(percent(macro_f1) - float(rows[-1]["F1"])) <= 0.00011, (macro_f1, rows[-1])
+        mistake_titles = gallery_titles(page, r"^\d → \d \(")
         assert len(mistake_titles) == 24, mistake_titles
         journey.shot("table-and-mistakes")
         third = pick_option(page, image_box(page, "mistake_image"), 2)
-        match = re.fullmatch(r"#(\d+): true (\d) → read (\d) \(\d+(\.\d)?%\)", third)
+        match = re.fullmatch(r"#(\d+): (\d) → (\d) \(\d+(\.\d)?%\)", third)
         assert match and third.endswith(mistake_titles[2]), (third, mistake_titles[2])
         index, true_digit, read_as = map(int, match.groups()[:3])
         assert y_test[index] == true_digit != read_as
