@@ -119,9 +119,7 @@ def use_for_drawing(run_id: str) -> None:
     if ui.runs().restore(run_id, ui.mnist()) is None:
         say("error", f"Run {run_id} could not be loaded: its files are missing or damaged.")
         return
-    st.session_state["run_id"] = run_id
-    st.session_state["model_run_id"] = run_id
-    st.query_params["run"] = run_id
+    ui.follow_run(run_id)  # chosen here: no longer "your latest finished run, opened for you"
     st.session_state[GO_DRAW] = True
 
 
@@ -154,7 +152,9 @@ def actions(run) -> None:
                          icon=":material/edit:")
 
     has_model = run.has_model
-    draw_column, model_column, config_column, history_column, delete_column = st.columns(5)
+    # One row that wraps, each button as wide as its label ("Use fo…" in five columns at 1,024 px).
+    draw_column = model_column = config_column = history_column = delete_column = st.container(
+        horizontal=True, gap="small")
     training_here = ui.is_training() and st.session_state.get("run_id") != run_id
     draw_column.button(
         "Use for drawing", key="runs_draw", type="primary", icon=":material/draw:",
@@ -166,6 +166,7 @@ def actions(run) -> None:
         model_column.download_button(
             "Model (.keras)", model_bytes(run_id), file_name=f"mnist-{run_id}.keras",
             mime="application/octet-stream", icon=":material/download:", key="runs_dl_model",
+            on_click="ignore",  # a rerun on the click can drop the file before it is fetched
         )
     for column, label, name, file_name, mime in (
         (config_column, "Config (.json)", CONFIG_FILE, f"mnist-{run_id}-config.json",
