@@ -103,7 +103,7 @@ def compare_figure(histories: Mapping[str, Sequence[Any]], metric: str) -> go.Fi
         title=METRIC_TITLES[metric],
         xaxis=dict(title="epoch", dtick=max(1, longest // 10), rangemode="tozero"),
         yaxis=dict(title=metric, rangemode="tozero" if metric == "loss" else "normal",
-                   tickformat=".1~%" if metric == "accuracy" else None,
+                   tickformat=".2~%" if metric == "accuracy" else None,
                    hoverformat=".2%" if metric == "accuracy" else ".4f"),
         legend=BOTTOM_LEGEND,
         height=420,

@@ -78,7 +78,7 @@ def history_figure(
         xaxis=dict(title="epoch", range=[0, max(epochs, 1) + 0.2], tickmode="linear", tick0=0,
                    dtick=epoch_tick_step(epochs)),
         yaxis=dict(title=metric, range=history_range(metric, history, batch_history),
-                   tickformat=".1~%" if percent else None,
+                   tickformat=".2~%" if percent else None,
                    hoverformat=".2%" if percent else ".4f"),
         legend=BOTTOM_LEGEND,
     )

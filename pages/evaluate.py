@@ -139,7 +139,8 @@ with cell_column:
 # --- Per digit ----------------------------------------------------------------------------
 st.subheader("Digit by digit")
 st.dataframe(
-    result.per_class_rows(), hide_index=True, width="stretch", height="content",
+    ui.shown_as_rounded(result.per_class_rows()), hide_index=True, width="stretch",
+    height="content",
     placeholder="—",  # the average row has no image counts
     column_config={
         "digit": st.column_config.TextColumn("Digit"),

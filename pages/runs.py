@@ -27,7 +27,7 @@ COLUMNS = {
     "created": st.column_config.DatetimeColumn("Created", format="D MMM YYYY, HH:mm"),
     "status": st.column_config.TextColumn("Status"),
     "model": st.column_config.TextColumn("Model"),
-    "epochs": st.column_config.TextColumn("Epochs", help="Trained of planned."),
+    "epochs": st.column_config.TextColumn("Epochs", help="Trained of planned.", width=80),
     "test accuracy": st.column_config.NumberColumn("Test accuracy", **PERCENT),
     "val accuracy": st.column_config.NumberColumn(
         "Val. accuracy", help="On the validation images, after the last epoch.", **PERCENT),
@@ -205,7 +205,7 @@ if not summaries:
 else:
     ids = [summary.run_id for summary in summaries]
     chosen = selected_ids(ids)
-    rows = table_rows(summaries)
+    rows = ui.shown_as_rounded(table_rows(summaries))
     every_column = st.toggle("Show the hyperparameters", key=ALL_COLUMNS,
                              help="Architecture, optimizer and training settings of each run.")
     hyperparameters = [column for column in rows[0] if column not in RESULT_COLUMNS]
