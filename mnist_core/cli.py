@@ -288,13 +288,12 @@ def _stopped_report(job, store, out: str | None) -> str:
     progress = job.progress()
     if not progress.epoch:
         return "Stopped before training began: nothing was trained."
-    mid_epoch = progress.batch < progress.batches_per_epoch
-    if mid_epoch:
+    if progress.stopped_mid_epoch:
         where = (f"Stopped during epoch {progress.epoch} at batch "
                  f"{progress.batch}/{progress.batches_per_epoch}")
     else:
         where = f"Stopped after epoch {progress.epoch} of {progress.epochs}"
-    complete = progress.epoch - 1 if mid_epoch else progress.epoch
+    complete = progress.complete_epochs
     epochs = f"{complete} complete epoch{'' if complete == 1 else 's'}"
     if store is not None:
         also = f" and to {out}" if out else ""

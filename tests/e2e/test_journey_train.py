@@ -126,10 +126,14 @@ def test_every_setting_the_code_a_training_and_a_stop(browser, app_url, app_log,
         open_app(page, app_url, STOPPABLE, "Train the network")
         start = page.get_by_role("button", name="Start training")
         assert_text_not_truncated(page, start, "the Start training button")
+        before = RUN_IN_URL.search(page.url)  # a new tab opened the latest finished run
         start.click()
-        expect(page).to_have_url(RUN_IN_URL, timeout=3_000)  # a reload now keeps the run
+        page.wait_for_function(  # the new run is in the address bar at once
+            """before => { const run = new URLSearchParams(location.search).get('run');
+                return run !== null && run !== before; }""",
+            arg=before.group(1) if before else None, timeout=3_000)
         run_id = RUN_IN_URL.search(page.url).group(1)
-        expect(page.get_by_text(f"Run {run_id}")).to_be_visible()
+        expect(page.get_by_test_id("stMain").get_by_text(f"Run {run_id}")).to_be_visible()
 
         # Mid-run: the charts' y axes follow the epoch points, not the first batches.
         expect(progress_bar(page)).to_contain_text(re.compile(r"epoch 2/6, batch \d{2,}"),
