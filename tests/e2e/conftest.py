@@ -51,11 +51,16 @@ def pytest_configure(config):
 
 
 def pytest_collection_modifyitems(items):
-    """Every test in this folder is an e2e test, so `-m 'not e2e'` leaves them all out."""
+    """Every test in this folder is an e2e test, so `-m 'not e2e'` leaves them all out.
+
+    Under pytest-xdist they all go to one worker, in file order, beside one server and
+    one browser; the unit tests run on the other worker meanwhile.
+    """
     here = Path(__file__).parent
     for item in items:
         if here in item.path.parents:
             item.add_marker(pytest.mark.e2e)
+            item.add_marker(pytest.mark.xdist_group("browser"))
 
 
 def _require_chromium() -> None:

@@ -92,7 +92,7 @@ def save_screenshot(page: Page, path) -> None:
     page.set_viewport_size({"width": size["width"], "height": min(max(size["height"],
                                                                           content_height), 8000)})
     try:
-        page.wait_for_timeout(800)  # charts re-lay themselves out for the new height
+        page.wait_for_timeout(250)  # the page lays itself out for the taller window
         page.screenshot(path=path, full_page=True)
     finally:
         page.set_viewport_size(size)
@@ -462,18 +462,6 @@ def stroke_latency(page: Page, stroke) -> float:
     probe = page.evaluate("() => window.__latency")
     assert probe["up"] is not None and probe["shown"] is not None, probe
     return (probe["shown"] - probe["up"]) / 1000
-
-
-def test_every_page_loads_from_the_sidebar(fresh_page, app_url):
-    """Home, Train and Draw each open from the sidebar, without a traceback."""
-    page = fresh_page
-    open_app(page, app_url, "", "MNIST Playground")
-    expect(exceptions(page)).to_have_count(0)
-    for link, heading in [("Train", "Train the network"), ("Draw", "Draw a digit"),
-                          ("Home", "MNIST Playground")]:
-        go_to(page, link, heading)
-        expect(exceptions(page), f"exception on the {link} page").to_have_count(0)
-        expect(page.get_by_role("heading", name=heading)).to_be_visible()
 
 
 def test_train_shows_live_progress_charts_and_accuracy(shared_page, app_url, artifacts):

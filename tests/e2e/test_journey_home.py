@@ -168,23 +168,3 @@ def test_a_new_tab_opens_the_latest_finished_run(browser, app_url, app_log, dens
         journey.shot("ready-to-draw")
     finally:
         end_journey(journey)
-
-
-def test_a_newcomer_without_runs_has_no_model_yet(browser, newcomer_app):
-    """On a server with no saved runs, a new tab opens no run, and Draw says so."""
-    url, log = newcomer_app
-    journey = open_journey(browser, "newcomer", "1400x1000", log)
-    page = journey.page
-    try:
-        open_app(page, url, "", HOME)
-        expect(sidebar(page).get_by_text("No trained model yet.")).to_be_visible()
-        go_to(page, "Draw", "Draw a digit")
-        expect(page.get_by_test_id("stAlert").filter(has_text="No trained model yet.")
-               ).to_be_visible()
-        expect(page.get_by_text(DRAW_PROMPT)).to_have_count(0)
-        expect(sidebar(page).get_by_text("Model ready")).to_have_count(0)
-        expect(sidebar(page).get_by_text(LATEST_CAPTION)).to_have_count(0)
-        assert "run=" not in page.url, page.url
-        journey.shot("no-model-yet")
-    finally:
-        end_journey(journey)

@@ -27,8 +27,8 @@ from .test_browser import (
 )
 
 RUN_IN_URL = re.compile(r"[?&]run=([A-Za-z0-9_-]{8})")
-# 27,000 images in batches of 16: 1,688 steps an epoch, 5–10 s, easy to stop mid-way.
-STOPPABLE = "train?epochs=6&train_size=30000&batch_size=16"
+# 9,000 images in batches of 16: 563 steps an epoch, a few seconds, easy to stop mid-way.
+STOPPABLE = "train?epochs=10&train_size=10000&batch_size=16"
 
 
 def summary_table(page: Page):
@@ -136,7 +136,7 @@ def test_every_setting_the_code_a_training_and_a_stop(browser, app_url, app_log,
         expect(page.get_by_test_id("stMain").get_by_text(f"Run {run_id}")).to_be_visible()
 
         # Mid-run: the charts' y axes follow the epoch points, not the first batches.
-        expect(progress_bar(page)).to_contain_text(re.compile(r"epoch 2/6, batch \d{2,}"),
+        expect(progress_bar(page)).to_contain_text(re.compile(r"epoch 2/10, batch \d{2,}"),
                                                    timeout=120_000)
         page.wait_for_timeout(3_500)  # the charts redraw every 3 s
         loss_top = y_range(page, LOSS_CHART)[1]
@@ -150,18 +150,18 @@ def test_every_setting_the_code_a_training_and_a_stop(browser, app_url, app_log,
 
         # Stop mid-epoch: it says where it stopped and which weights the run keeps.
         page.get_by_role("button", name="Stop", exact=True).click()
-        stopped = page.get_by_text(re.compile(r"Stopped during epoch \d of 6, after batch"))
+        stopped = page.get_by_text(re.compile(r"Stopped during epoch \d+ of 10, after batch"))
         expect(stopped).to_be_visible(timeout=60_000)
-        said = re.search(r"Stopped during epoch (\d) of 6, after batch ([\d,]+) of 1,688\. The "
-                         r"run keeps the weights of that moment: (\d) full epochs? and ([\d,]+) "
+        said = re.search(r"Stopped during epoch (\d+) of 10, after batch ([\d,]+) of 563\. The "
+                         r"run keeps the weights of that moment: (\d+) full epochs? and ([\d,]+) "
                          r"batches of the next\.", stopped.inner_text())
         assert said, stopped.inner_text()
         epoch, batch, full, batches = said.groups()
         assert int(full) == int(epoch) - 1 and batch == batches
         expect(progress_bar(page)).to_have_count(0)
-        assert metric_value(page, "Epochs done") == f"{full}/6"
+        assert metric_value(page, "Epochs done") == f"{full}/10"
         expect(metric(page, "Test accuracy")).to_be_visible()
-        expect(page.get_by_text(f"Epoch {epoch} was stopped after {batch} of its 1,688 "
+        expect(page.get_by_text(f"Epoch {epoch} was stopped after {batch} of its 563 "
                                 "batches")).to_be_visible()
         expect(sidebar(page).get_by_text(f"stopped during epoch {epoch}")).to_be_visible()
         journey.shot("stopped")
