@@ -634,12 +634,29 @@ def naive_versus_mnist_style(naive, x) -> None:
                    width=320)
 
 
+GALLERY_PX = 56  # each digit of a gallery, 2 screen pixels per pixel
+
+
+def digit_gallery(images, labels, alt_words: str) -> None:
+    """Digits (28×28, floats in [0, 1]) each above its label, wrapping at any width.
+
+    Pictures, not a figure: a figure keeps its height whatever its width, and left
+    bands of blank space on a narrow screen; each picture also gets a text for
+    screen readers ("<alt_words> 7").
+    """
+    from mnist_core.figures import tile
+
+    with st.container(horizontal=True, gap="xsmall"):
+        for image, label in zip(images, labels):
+            st.image(tile(image, GALLERY_PX, crisp=True), caption=str(int(label)),
+                     width=GALLERY_PX, alt=f"{alt_words} {int(label)}")
+
+
 def my_drawings_summary() -> None:
     """The user's labelled drawings: how the model does on them, and a download."""
     import numpy as np
 
     from mnist_core.data import npz_bytes
-    from mnist_core.figures import digit_grid_figure
 
     drawings = st.session_state.get("my_drawings", [])
     if not drawings:
@@ -656,7 +673,7 @@ def my_drawings_summary() -> None:
         accuracy = job.progress().test_accuracy
         columns[2].metric("On the MNIST test set",
                           f"{accuracy:.2%}" if accuracy is not None else "–")
-    st.plotly_chart(digit_grid_figure(x, y, columns=12), width="stretch")
+    digit_gallery(x, y, "Your drawing of")
     download_column, forget_column, _ = st.columns([1, 1, 3])
     download_column.download_button(
         "Download (.npz)", npz_bytes(np.round(x * 255), y), file_name="my_drawings.npz",

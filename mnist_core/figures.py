@@ -5,7 +5,7 @@ from __future__ import annotations
 import base64
 import io
 import math
-from typing import TYPE_CHECKING, Iterable, Sequence
+from typing import TYPE_CHECKING, Sequence
 
 import numpy as np
 import plotly.graph_objects as go
@@ -190,7 +190,7 @@ def tile_origin(position: int, columns: int, height: int = 28, width: int = 28) 
 
 
 def image_grid_figure(images: np.ndarray, titles: list[str],
-                      columns: int = 12, title: str | None = None) -> go.Figure:
+                      columns: int = 12) -> go.Figure:
     """Images in a grid with a title over each, as one PNG in one image trace.
 
     A subplot per image costs plotly about 20 ms each (a second for 48); one mosaic
@@ -212,18 +212,11 @@ def image_grid_figure(images: np.ndarray, titles: list[str],
         ))
     fig = go.Figure(go.Image(source=source, hoverinfo="skip"))
     rows = -(-len(images) // columns)
-    fig.update_layout(annotations=annotations, height=110 * rows + (50 if title else 20),
-                      title=title, margin=dict(l=0, r=0, t=40 if title else 5, b=5))
+    fig.update_layout(annotations=annotations, height=110 * rows + 20,
+                      margin=dict(l=0, r=0, t=5, b=5))
     fig.update_xaxes(visible=False)
     fig.update_yaxes(visible=False)
     return fig
-
-
-def digit_grid_figure(images: np.ndarray, labels: Iterable[int], columns: int = 8,
-                      title: str | None = None) -> go.Figure:
-    """Digits in a grid, each under its label: one character, which fits over its image
-    however narrow the page (\"label 2\" ran into its neighbours on a phone)."""
-    return image_grid_figure(images, [str(label) for label in labels], columns, title)
 
 
 def image_figure(image: np.ndarray, title: str, zmax: float = 1.0) -> go.Figure:

@@ -5,7 +5,6 @@ import streamlit as st
 
 import ui
 from mnist_core.data import NUM_CLASSES
-from mnist_core.figures import digit_grid_figure
 
 SAMPLE_DIGITS = 24
 
@@ -50,9 +49,8 @@ if st.button("Show other digits"):
     st.session_state["sample_seed"] = st.session_state.get("sample_seed", 0) + 1
 rng = np.random.default_rng(st.session_state.get("sample_seed", 0))
 picked = rng.choice(len(data.x_train), SAMPLE_DIGITS, replace=False)
-st.plotly_chart(digit_grid_figure(data.x_train[picked], data.y_train[picked], columns=12,
-                                  title=f"{SAMPLE_DIGITS} training images, each under its label"),
-                width="stretch")
+st.markdown(f"**{SAMPLE_DIGITS} training images**, each above its label:")
+ui.digit_gallery(data.x_train[picked] / 255, data.y_train[picked], "A handwritten")
 
 st.markdown("Browse every digit, and see how one image becomes the network's input "
             "(28×28 pixels → 784 numbers → /255, and a one-hot label), on the Data page.")

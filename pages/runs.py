@@ -265,7 +265,7 @@ if upload is not None and st.session_state.get("runs_imported_file") != upload.f
             with st.spinner("Checking and testing the model…"):
                 job = ui.import_model(upload.getvalue(), upload.name)
         except ModelFileError as error:
-            st.error(f"**{upload.name} was refused.** {error}", icon=":material/block:")
+            st.error(f"**Not imported.** {error}", icon=":material/block:")
             if error.detail:
                 with st.expander("Technical details"):
                     st.code(error.detail, language=None, wrap_lines=True)

@@ -11,9 +11,9 @@ from PIL import Image
 
 from mnist_core.figures import (
     TITLE_BAND,
-    digit_grid_figure,
     history_figure,
     history_range,
+    image_grid_figure,
     softmax_figure,
     tile,
     tile_origin,
@@ -170,25 +170,25 @@ def _decode(source: str) -> np.ndarray:
     )
 
 
-def test_digit_grid_titles_each_digit_with_its_own_label(mnist):
+def test_an_image_grid_titles_each_image_over_it(mnist):
     """Each title sits over the image it names: the mosaic's tile under it is that image."""
-    images, labels = mnist.x_test[:10], [int(y) for y in mnist.y_test[:10]]
-    fig = digit_grid_figure(images, labels, columns=4)
+    images, labels = mnist.x_test[:10], [f"#{i}: {int(y)}" for i, y in enumerate(mnist.y_test[:10])]
+    fig = image_grid_figure(images, labels, columns=4)
     (trace,) = fig.data
     mosaic = _decode(trace.source)
     annotations = list(fig.layout.annotations)
-    assert [a.text for a in annotations] == [str(label) for label in labels]
+    assert [a.text for a in annotations] == labels
     for position, annotation in enumerate(annotations):
         top, left = tile_origin(position, 4)
         np.testing.assert_array_equal(mosaic[top:top + 28, left:left + 28], images[position])
         assert left <= annotation.x <= left + 28 and top - TITLE_BAND <= annotation.y <= top
 
 
-def test_digit_grid_takes_float_images_in_0_1():
-    """The user's drawings are floats in [0, 1]: shown at full contrast, not as black."""
+def test_an_image_grid_takes_float_images_in_0_1():
+    """Mean images are floats in [0, 1]: shown at full contrast, not as black."""
     images = np.zeros((2, 28, 28), np.float32)
     images[1, 10:18, 10:18] = 1.0
-    mosaic = _decode(digit_grid_figure(images, [0, 1], columns=2).data[0].source)
+    mosaic = _decode(image_grid_figure(images, ["0", "1"], columns=2).data[0].source)
     top, left = tile_origin(1, 2)
     assert mosaic[top + 10:top + 18, left + 10:left + 18].min() == 255
 
@@ -211,14 +211,6 @@ def test_softmax_figure_without_a_drawing_has_ten_empty_bars():
     assert len(set(bar.marker.color)) == 1
     assert bar.text is None
 
-
-def test_a_digit_grid_can_have_a_title():
-    images = np.zeros((3, 28, 28), np.uint8)
-    assert digit_grid_figure(images, [1, 2, 3], columns=3).layout.title.text is None
-    titled = digit_grid_figure(images, [1, 2, 3], columns=3, title="Three digits")
-    assert [a.text for a in titled.layout.annotations] == ["1", "2", "3"]
-    assert titled.layout.title.text == "Three digits"
-    assert titled.layout.margin.t >= 30  # room for it above the images
 
 
 def test_a_tall_drawing_becomes_a_square_tile_not_a_strip():

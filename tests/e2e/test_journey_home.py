@@ -19,46 +19,45 @@ from .journey import Journey, end_journey, open_journey
 from .test_browser import DRAW_PROMPT, go_to, open_app, sidebar, wait_until_idle
 
 HOME = "MNIST Playground"
-SAMPLE_TITLE = "24 training images, each under its label"
+SAMPLE_TITLE = "24 training images, each above its label:"
 SAMPLE_DIGITS = 24
 STEP_LINKS = {"Go to Data": "Explore the data", "Go to Train": "Train the network",
               "Go to Draw": "Draw a digit"}
 PHONE = {"width": 390, "height": 844}
 LATEST_CAPTION = "Your latest finished run, opened for you."
-# The sample grid as Plotly drew it; its title without the markup of Streamlit's theme.
-SAMPLE_PLOT = """[...document.querySelectorAll('.js-plotly-plot')].find(plot =>
-    (plot._fullLayout?.title?.text ?? '').replace(/<[^>]*>/g, '') === '%s')""" % SAMPLE_TITLE
 
 
-def sample_grid(page: Page) -> Locator:
-    return page.get_by_test_id("stPlotlyChart").filter(has_text=SAMPLE_TITLE)
+def sample_images(page: Page) -> Locator:
+    """The 24 sample digits: pictures with alt text "A handwritten 7"."""
+    return page.get_by_test_id("stMain").get_by_role("img", name=re.compile(r"^A handwritten \d$"))
 
 
-def sample_source(page: Page) -> str | None:
-    """The grid's picture: one PNG of all the digits, as a data URL."""
-    return page.evaluate(f"() => {SAMPLE_PLOT}?.data?.[0]?.source ?? null")
+def sample_source(page: Page) -> str:
+    """The first sample's picture, as the browser fetches it."""
+    return sample_images(page).first.get_attribute("src")
 
 
 def assert_sample_grid_readable(page: Page) -> None:
-    """The title is shown in full, and the 24 labels are drawn without touching each other."""
-    grid = sample_grid(page)
-    expect(grid).to_be_visible()
-    grid.scroll_into_view_if_needed()
-    title = grid.locator(".gtitle")
-    expect(title).to_have_text(SAMPLE_TITLE)
-    title_box, grid_box = title.bounding_box(), grid.bounding_box()
-    assert title_box["x"] >= grid_box["x"] - 1 and (
-        title_box["x"] + title_box["width"] <= grid_box["x"] + grid_box["width"] + 1
-    ), f"the title runs out of its chart: {title_box} in {grid_box}"
-    labels = page.evaluate(f"""() => [...{SAMPLE_PLOT}.querySelectorAll('.annotation')]
-        .map(label => {{ const r = label.getBoundingClientRect();
-                         return [label.textContent, r.left, r.top, r.right, r.bottom]; }})""")
-    assert len(labels) == SAMPLE_DIGITS, labels
-    assert all(re.fullmatch(r"\d", text) for text, *_ in labels), labels
-    assert all(right > left and bottom > top for _, left, top, right, bottom in labels), labels
-    touching = [(a[0], b[0], a[1:], b[1:]) for a, b in combinations(labels, 2)
-                if a[1] < b[3] and b[1] < a[3] and a[2] < b[4] and b[2] < a[4]]
-    assert not touching, f"labels overlap (text, text, boxes): {touching}"
+    """The heading is shown, the 24 digits each above its own label, none overlapping."""
+    expect(page.get_by_text(SAMPLE_TITLE)).to_be_visible()
+    expect(sample_images(page)).to_have_count(SAMPLE_DIGITS)
+    sample_images(page).first.scroll_into_view_if_needed()
+    items = page.evaluate("""() => [...document.querySelectorAll('[data-testid="stMain"] img')]
+        .filter(img => /^A handwritten \\d$/.test(img.alt))
+        .map(img => { const figure = img.closest('[data-testid="stImageContainer"]') ?? img.parentElement;
+                      const caption = figure.querySelector('[data-testid="stImageCaption"]');
+                      const r = img.getBoundingClientRect(), c = caption.getBoundingClientRect();
+                      return [img.alt.slice(-1), caption.textContent.trim(),
+                              [r.left, r.top, r.right, r.bottom], [c.left, c.top, c.right, c.bottom]]; })""")
+    assert len(items) == SAMPLE_DIGITS, items
+    for digit, label, image, caption in items:
+        assert label == digit, f"the label {label!r} is under a {digit}"
+        assert caption[1] >= image[3] - 1 and caption[0] < image[2] and image[0] < caption[2], (
+            f"the label {label} is not under its digit: {image} {caption}")
+    captions = [caption for *_, caption in items]
+    touching = [(a, b) for a, b in combinations(captions, 2)
+                if a[0] < b[2] - 1 and b[0] < a[2] - 1 and a[1] < b[3] - 1 and b[1] < a[3] - 1]
+    assert not touching, f"labels overlap: {touching}"
 
 
 def shot_of_the_window(journey: Journey, state: str) -> None:
@@ -104,12 +103,10 @@ def test_home_steps_samples_data_source_and_links(browser, app_url, app_log, vie
         page.mouse.move(journey.width // 2, 5)
         expect(tooltip).to_have_count(0)
 
-        # Other digits: a new picture, still titled, its labels still apart.
+        # Other digits: new pictures, still each above its label.
         before = sample_source(page)
-        assert before and before.startswith("data:image/png;base64,"), (before or "")[:40]
         page.get_by_role("button", name="Show other digits").click()
-        page.wait_for_function(f"before => {{ const source = {SAMPLE_PLOT}?.data?.[0]?.source;"
-                               " return source && source !== before; }", arg=before)
+        expect(sample_images(page).first).not_to_have_attribute("src", before)
         wait_until_idle(page)
         assert_sample_grid_readable(page)
         journey.shot("other-digits")
@@ -130,7 +127,7 @@ def test_home_steps_samples_data_source_and_links(browser, app_url, app_log, vie
 
 
 def test_the_sample_labels_stay_apart_on_a_phone(browser, app_url, app_log):
-    """At 390×844 the grid's labels still each sit over their own digit."""
+    """At 390×844 the samples wrap, each label still under its own digit."""
     start = app_log.stat().st_size if app_log.exists() else 0
     journey = Journey(new_page(browser, PHONE), "home-390x844", "390x844", app_log, start)
     page = journey.page
