@@ -36,10 +36,12 @@ CELL_PX = 40  # each cell of the matrix at 1400 px: a target as large as a finge
 
 
 def confusion_plot(page: Page) -> Locator:
-    """The matrix by its widget key: while a page switch settles, the last page's copy of
-    it can linger for a moment beside the new one."""
-    return page.locator(".st-key-evaluate_chart .js-plotly-plot").filter(
+    """The matrix, once the page has settled: while a page switch or a rerun settles,
+    the last copy of it can linger for a moment beside the new one."""
+    plot = page.locator(".st-key-evaluate_chart .js-plotly-plot").filter(
         has=page.locator(".gtitle", has_text="Confusion matrix"))
+    expect(plot).to_have_count(1)
+    return plot
 
 
 def confusion_counts(page: Page) -> np.ndarray:
