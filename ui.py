@@ -527,6 +527,7 @@ APP_CSS = """<style>
    Inside pages' answers beside their input, the Evaluate page's images beside its matrix. */
 [data-testid='stLayoutWrapper']:has(> .st-key-draw_answer) { min-width: min(100%, 240px); }
 [data-testid='stLayoutWrapper']:has(> .st-key-inside_answer) { min-width: min(100%, 300px); }
+[data-testid='stLayoutWrapper']:has(> .st-key-data_vectors) { min-width: min(100%, 360px); }
 [data-testid='stLayoutWrapper']:has(> .st-key-confusion_block) { flex: 3 1 480px; }
 [data-testid='stLayoutWrapper']:has(> .st-key-cell_block) { flex: 2 1 300px; }
 </style>"""

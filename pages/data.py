@@ -40,7 +40,9 @@ def one_image(set_name: str) -> None:
     label = int(y[index])
     label_column.metric("Label", label)
     pixels, flattened, scaled = explore.preparation_figures(x[index], label, index)
-    left, right = st.columns([1, 2])
+    with st.container(horizontal=True, gap="medium"):  # side by side while both have room
+        left = st.container(width=260)
+        right = st.container(key="data_vectors")
     with left:
         st.plotly_chart(pixels, width="stretch")
         if set_name == "test":

@@ -14,7 +14,7 @@ import re
 import numpy as np
 from playwright.sync_api import Locator, Page, expect
 
-from .journey import choose_option, end_journey, open_journey
+from .journey import assert_text_not_truncated, choose_option, end_journey, open_journey
 from .test_browser import RERUN_TIMEOUT_MS, metric_value, open_app, table_rows, wait_until_idle
 
 PAGE_SIZE = 48  # images per page of the browse grid
@@ -220,6 +220,7 @@ def test_a_visitor_browses_the_sets_and_opens_one_test_image_inside(
         # Look inside the model with it: the Inside page opens on that test image.
         button = page.get_by_role("button", name="Look inside the model with this image")
         button.scroll_into_view_if_needed()
+        assert_text_not_truncated(page, button, "the 'Look inside' button")
         button.click()
         expect(page.get_by_role("heading", name="Inside the model", exact=True)).to_be_visible(
             timeout=RERUN_TIMEOUT_MS)
