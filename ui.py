@@ -444,7 +444,7 @@ def _charts(job) -> None:
     progress = job.progress()
     if progress.status == JobStatus.QUEUED:
         return
-    loss_column, accuracy_column = st.columns(2)
+    loss_column, accuracy_column = pair("loss_chart", "accuracy_chart")
     for column, metric in ((loss_column, "loss"), (accuracy_column, "accuracy")):
         column.plotly_chart(
             history_figure(progress.history, metric, progress.epochs,
@@ -528,6 +528,7 @@ APP_CSS = """<style>
 [data-testid='stLayoutWrapper']:has(> .st-key-draw_answer) { min-width: min(100%, 240px); }
 [data-testid='stLayoutWrapper']:has(> .st-key-inside_answer) { min-width: min(100%, 300px); }
 [data-testid='stLayoutWrapper']:has(> .st-key-data_vectors) { min-width: min(100%, 360px); }
+[data-testid='stLayoutWrapper']:has(> [class*='st-key-pair_']) { min-width: min(100%, 320px); }
 [data-testid='stLayoutWrapper']:has(> .st-key-confusion_block) { flex: 3 1 480px; }
 [data-testid='stLayoutWrapper']:has(> .st-key-cell_block) { flex: 2 1 300px; }
 </style>"""
@@ -541,6 +542,19 @@ def app_style() -> None:
     rules with it. An element of the sidebar is sent with every full run.
     """
     st.sidebar.markdown(APP_CSS, unsafe_allow_html=True)
+
+
+def pair(first: str, second: str) -> tuple:
+    """Two blocks side by side while each has 320 px (two charts, say), else one under
+    the other: `st.columns` keeps them side by side down to a phone's width."""
+    with st.container(horizontal=True, gap="medium"):
+        return st.container(key=f"pair_{first}"), st.container(key=f"pair_{second}")
+
+
+def metrics_row():
+    """A row of metrics that wraps, each as wide as its value: in columns, "83.77%"
+    read "83.7…" on a laptop's narrow page."""
+    return st.container(horizontal=True, gap="large")
 
 
 def stop_words(progress) -> str:
@@ -666,14 +680,15 @@ def my_drawings_summary() -> None:
     x = np.array([image for image, _ in drawings])
     y = np.array([label for _, label in drawings])
     job = model_job()
-    columns = st.columns(3)
-    columns[0].metric("My drawings", len(drawings))
-    if job is not None:
-        predicted = job.predictor.softmax(job.latest_snapshot(), x).argmax(axis=1)
-        columns[1].metric("Accuracy on my drawings", f"{(predicted == y).mean():.0%}")
-        accuracy = job.progress().test_accuracy
-        columns[2].metric("On the MNIST test set",
-                          f"{accuracy:.2%}" if accuracy is not None else "–")
+    with metrics_row():
+        st.metric("My drawings", len(drawings), width="content")
+        if job is not None:
+            predicted = job.predictor.softmax(job.latest_snapshot(), x).argmax(axis=1)
+            st.metric("Accuracy on my drawings", f"{(predicted == y).mean():.0%}",
+                      width="content")
+            accuracy = job.progress().test_accuracy
+            st.metric("On the MNIST test set",
+                      f"{accuracy:.2%}" if accuracy is not None else "–", width="content")
     digit_gallery(x, y, "Your drawing of")
     download_column, forget_column, _ = st.columns([1, 1, 3])
     download_column.download_button(

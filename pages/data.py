@@ -95,7 +95,7 @@ caption_column.caption(
 st.plotly_chart(explore.browse_figure(x, y, shown), width="stretch")
 
 st.header("The set at a glance")
-balance_column, pixels_column = st.columns(2)
+balance_column, pixels_column = ui.pair("class_balance", "pixel_values")
 balance_column.plotly_chart(explore.class_counts_figure(counts, explore.SETS[set_name]),
                             width="stretch")
 balance_column.caption(f"Nearly balanced: the most common digit, {counts.argmax()}, has "

@@ -89,14 +89,14 @@ if training:
 st.caption(note)
 
 # --- How often it is right ----------------------------------------------------------------
-columns = st.columns(4)
-columns[0].metric("Test accuracy", f"{result.accuracy:.2%}")
-columns[1].metric("Test loss", f"{result.loss:.4f}",
-                  help="Mean categorical cross-entropy: −log of the probability given to "
-                       "the right digit, averaged over the test images.")
-columns[2].metric(f"Mistakes (of {result.size:,})", f"{result.mistakes:,}")
-columns[3].metric("Macro F1", f"{result.macro_f1:.2%}",
-                  help="The F1 score of each digit, averaged with every digit counting the same.")
+with ui.metrics_row():
+    st.metric("Test accuracy", f"{result.accuracy:.2%}", width="content")
+    st.metric("Test loss", f"{result.loss:.4f}", width="content",
+              help="Mean categorical cross-entropy: −log of the probability given to "
+                   "the right digit, averaged over the test images.")
+    st.metric(f"Mistakes (of {result.size:,})", f"{result.mistakes:,}", width="content")
+    st.metric("Macro F1", f"{result.macro_f1:.2%}", width="content",
+              help="The F1 score of each digit, averaged with every digit counting the same.")
 
 # --- Which digits it confuses -------------------------------------------------------------
 st.subheader("Which digits it confuses")

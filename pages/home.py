@@ -39,11 +39,11 @@ if data.is_sample:
                "Set MNIST_DATA to a local mnist.npz for the full 70,000 digits.")
 else:
     st.caption(f"Source: {data.name}", help=data.source)
-counts = st.columns(4)
-counts[0].metric("Training images", f"{len(data.x_train):,}")
-counts[1].metric("Test images", f"{len(data.x_test):,}")
-counts[2].metric("Image size", "28 × 28")
-counts[3].metric("Classes", NUM_CLASSES)
+with ui.metrics_row():
+    st.metric("Training images", f"{len(data.x_train):,}", width="content")
+    st.metric("Test images", f"{len(data.x_test):,}", width="content")
+    st.metric("Image size", "28 × 28", width="content")
+    st.metric("Classes", NUM_CLASSES, width="content")
 
 if st.button("Show other digits"):
     st.session_state["sample_seed"] = st.session_state.get("sample_seed", 0) + 1

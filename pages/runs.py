@@ -232,7 +232,8 @@ else:
     else:
         st.subheader("Compare")
         histories = {run_label(run_id, run.name): run.history for run_id, run in runs.items()}
-        for column, metric in zip(st.columns(2), ("loss", "accuracy")):
+        for column, metric in zip(ui.pair("compare_loss", "compare_accuracy"),
+                                  ("loss", "accuracy")):
             column.plotly_chart(compare_figure(histories, metric), width="stretch")
         st.caption("Training solid, validation dotted; one colour per run. Click a run in "
                    "the legend to hide it.")
