@@ -15,6 +15,7 @@ from mnist_core.evaluate import (
     probability_title,
     selected_cell,
 )
+from mnist_core.wording import a_digit
 
 TRUE_DIGIT, READ_AS, CONFUSION_CHART = "evaluate_true_digit", "evaluate_read_as", "evaluate_chart"
 FOLLOW_SECONDS = 2.0
@@ -122,8 +123,8 @@ with cell_column:
         true_digit = st.selectbox("True digit", DIGITS, key=TRUE_DIGIT, width=140)
         read_as = st.selectbox("Read as", DIGITS, key=READ_AS, width=140)
     indices = result.cell(true_digit, read_as)
-    verdict = "read right" if true_digit == read_as else f"read as a {read_as}"
-    st.markdown(f"**{len(indices):,}** test image(s) of a {true_digit} {verdict}"
+    verdict = "read right" if true_digit == read_as else f"read as {a_digit(read_as)}"
+    st.markdown(f"**{len(indices):,}** test image(s) of {a_digit(true_digit)} {verdict}"
                 + (f", most confident first; the first {CELL_IMAGES_SHOWN} shown:"
                    if len(indices) > CELL_IMAGES_SHOWN else ":"))
     if len(indices):

@@ -213,3 +213,12 @@ def test_an_imported_model_is_evaluated_and_named_by_its_file(trained_model, mni
     expected = evaluate(trained_model, mnist.x_test, mnist.y_test)
     assert metrics(at)["Test accuracy"] == f"{expected.accuracy:.2%}"
     assert metrics(at)["Test accuracy"] == f"{job.progress().test_accuracy:.2%}"
+
+
+def test_the_cell_caption_says_an_8(run_id):
+    """ "test image(s) of a 8 read as a 8" read wrong: the caption says "an 8"."""
+    at = evaluate_page(run_id)
+    at.selectbox(key="evaluate_true_digit").set_value(8).run()
+    at.selectbox(key="evaluate_read_as").set_value(8).run()
+    caption = next(m.value for m in at.markdown if "test image(s) of" in m.value)
+    assert "test image(s) of an 8 read right" in caption

@@ -15,6 +15,8 @@ import numpy as np
 from playwright.sync_api import Locator, Page, expect
 from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
 
+from mnist_core.wording import a_digit
+
 from .journey import choose_option, end_journey, open_journey
 from .test_browser import (
     RERUN_TIMEOUT_MS,
@@ -90,10 +92,10 @@ def cell_caption(page: Page) -> Locator:
 
 
 def expected_caption(count: int, true_digit: int, read_as: int) -> str:
-    verdict = "read right" if true_digit == read_as else f"read as a {read_as}"
+    verdict = "read right" if true_digit == read_as else f"read as {a_digit(read_as)}"
     more = (f", most confident first; the first {CELL_IMAGES_SHOWN} shown:"
             if count > CELL_IMAGES_SHOWN else ":")
-    return f"{count:,} test image(s) of a {true_digit} {verdict}{more}"
+    return f"{count:,} test image(s) of {a_digit(true_digit)} {verdict}{more}"
 
 
 def assert_cell_shown(page: Page, counts: np.ndarray, true_digit: int, read_as: int) -> None:
