@@ -40,7 +40,10 @@ def test_tab_skips_a_closed_sidebar(browser, app_url):
     try:
         open_app(page, app_url, "train", "Train the network")
         expect(page.get_by_test_id("stSidebar")).to_have_attribute("data-collapsed", "true")
-        page.wait_for_timeout(1_000)  # the summary table's controls settle
+        # A new tab may first open the server's latest finished run and rerun: wait for
+        # the page's own controls, then for the summary table's to settle.
+        expect(page.get_by_role("button", name="Start training")).to_be_enabled()
+        page.wait_for_timeout(1_000)
         focused = []
         for _ in range(30):
             page.keyboard.press("Tab")
