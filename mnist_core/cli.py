@@ -6,6 +6,7 @@
     python -m mnist_core runs list
     python -m mnist_core runs show ID
     python -m mnist_core runs export ID DIR
+    python -m mnist_core reader          (train the app's ready reader again)
 
 Every `train` is also saved as a run in the runs directory (`MNIST_RUNS_DIR`, else
 runs/ in the project root; `--runs-dir` to choose, `--no-save` for none), as the app does.
@@ -28,6 +29,7 @@ from mnist_core.config import (
     ACTIVATIONS,
     ARCHITECTURES,
     LR_SCHEDULES,
+    MAX_DRAWING_EXAMPLES,
     MAX_EPOCHS,
     OPTIMIZERS,
     ModelConfig,
@@ -87,6 +89,14 @@ def build_parser() -> argparse.ArgumentParser:
     which = evaluate.add_mutually_exclusive_group(required=True)
     which.add_argument("--model", help="a .keras file")
     which.add_argument("--run", help="the id of a saved run (its latest saved weights)")
+
+    reader = _add_command(
+        commands, "reader", help="train the app's ready reader again, from scratch",
+        description="Train the network the Draw page reads with before a visitor has a "
+                    "model of their own, measure it on MNIST's test set and on simulated "
+                    "drawings, and write reader.keras and reader.json.")
+    reader.add_argument("--out", default=None, metavar="DIR",
+                        help="the folder to write them to (default: models/)")
 
     runs = _add_command(commands, "runs", help="list, show, export, rename or delete saved runs")
     actions = runs.add_subparsers(dest="action", required=True)
@@ -159,6 +169,11 @@ def _add_train(commands) -> None:
                             "validate after each epoch, 0–0.5 (default: %(default)s)")
     train.add_argument("--train-size", type=int, default=TRAIN.train_size, metavar="N",
                        help="train on the first N training images only (default: all)")
+    train.add_argument("--drawing-examples", type=int, default=TRAIN.drawing_examples,
+                       metavar="N",
+                       help="add N simulated canvas drawings of training digits to the "
+                            f"training images, 0–{MAX_DRAWING_EXAMPLES:,}; made once, then "
+                            "kept beside the runs (default: %(default)s)")
     train.add_argument("--out", default=None, metavar="FILE.keras",
                        help="also save the final model to this file (default: none; the "
                             "run's folder holds model.keras)")
@@ -178,7 +193,7 @@ def train(args: argparse.Namespace) -> int:
     train_config = TrainConfig(
         epochs=args.epochs, batch_size=args.batch_size,
         validation_split=args.validation_split, train_size=args.train_size,
-        lr_schedule=args.lr_schedule,
+        lr_schedule=args.lr_schedule, drawing_examples=args.drawing_examples,
     )
     if args.out is not None and not args.out.endswith(".keras"):
         raise ValueError(f"--out must name a .keras file, not {args.out}")
@@ -194,8 +209,10 @@ def train(args: argparse.Namespace) -> int:
     images = len(data.x_train[:train_config.train_size])
     held_out = validation_count(images, train_config.validation_split)
     print(f"Data: {data.source}")
-    print(f"Images: {images - held_out:,} to train on, {held_out:,} held out for validation, "
-          f"{len(data.x_test):,} to test")
+    drawn = (f" plus {train_config.drawing_examples:,} drawing-style examples"
+             if train_config.drawing_examples else "")
+    print(f"Images: {images - held_out:,} to train on{drawn}, {held_out:,} held out for "
+          f"validation, {len(data.x_test):,} to test")
     # Keras' bar redraws itself on a terminal; in a log file it prints a line per epoch.
     job = TrainingJob(data, model_config, train_config, store=store,
                       verbose=1 if sys.stdout.isatty() else 2)
@@ -223,6 +240,25 @@ def train(args: argparse.Namespace) -> int:
     if store is not None:
         run_dir = store.run_dir(job.run_id)
         print(f"Saved run {job.run_id} in {run_dir} (its model: {run_dir / 'model.keras'})")
+    return 0
+
+
+def reader(args: argparse.Namespace) -> int:
+    from mnist_core.data import load_mnist
+    from mnist_core.reader import MODELS_DIR, READER_TRAINING, build_reader
+    from mnist_core.store import default_runs_dir
+    from mnist_core.train import EXAMPLES_DIR
+
+    data = load_mnist()
+    out = args.out or MODELS_DIR
+    print(f"Data: {data.source}")
+    print(f"Training the ready reader: {READER_TRAINING.epochs} epochs on "
+          f"{len(data.x_train):,} images plus {READER_TRAINING.drawing_examples:,} "
+          "drawing-style examples.", flush=True)
+    info = build_reader(data, out, examples_dir=default_runs_dir() / EXAMPLES_DIR,
+                        verbose=1 if sys.stdout.isatty() else 2)
+    print(f"It reads {info.summary}.")
+    print(f"Wrote {out}/reader.keras and reader.json")
     return 0
 
 
@@ -534,7 +570,7 @@ def main(argv: list[str] | None = None) -> int:
     args, unknown = parser.parse_known_args(argv)
     if unknown:  # named by the command's parser, which knows the options it takes
         args.command_parser.error(f"unrecognized arguments: {' '.join(unknown)}")
-    commands = {"train": train, "predict": predict, "evaluate": evaluate}
+    commands = {"train": train, "predict": predict, "evaluate": evaluate, "reader": reader}
     command = RUN_ACTIONS[args.action] if args.command == "runs" else commands[args.command]
     try:
         return command(args)

@@ -245,6 +245,13 @@ def _data_code(config: TrainConfig, takes_images: bool) -> str:
             f"x_train = x_train[:{config.train_size}]\n"
             f"y_train = y_train[:{config.train_size}]\n"
         )
+    if config.drawing_examples:
+        code += (
+            f"\n# Left out: the app adds {config.drawing_examples} drawing-style examples to\n"
+            "# the training images (simulated canvas drawings of training digits, made by\n"
+            "# MNIST Playground's mnist_core.drawing_examples). Plain Keras cannot make\n"
+            "# them, so this script trains on MNIST alone.\n"
+        )
     if takes_images:
         code += (
             "\n# Keep each image as 28x28 pixels with 1 channel, scale them to [0, 1]\n"

@@ -20,6 +20,7 @@ MAX_UNITS = 4096
 MAX_CONV_BLOCKS, MAX_FILTERS = 3, 256
 MAX_EPOCHS = 50
 MIN_BATCH_SIZE, MAX_BATCH_SIZE = 1, 4096
+MAX_DRAWING_EXAMPLES = 60_000
 
 
 @dataclass(frozen=True)
@@ -89,6 +90,8 @@ class TrainConfig:
     `lr_schedule="cosine"` lowers the learning rate epoch by epoch along a half
     cosine, from the optimizer's rate to near 0 in the last epoch: the last epochs
     settle instead of jumping between nearby solutions.
+    `drawing_examples` adds that many simulated canvas drawings of training digits to
+    the training split (never to validation): see mnist_core.drawing_examples.
     """
 
     epochs: int = 5
@@ -96,6 +99,7 @@ class TrainConfig:
     validation_split: float = 0.1
     train_size: int | None = None  # the first N training images; None = all of them
     lr_schedule: str = "constant"
+    drawing_examples: int = 0
 
     def __post_init__(self) -> None:
         problems = []
@@ -109,6 +113,8 @@ class TrainConfig:
             problems.append("train on at least 10 images")
         if self.lr_schedule not in LR_SCHEDULES:
             problems.append(f"learning-rate schedule must be one of {', '.join(LR_SCHEDULES)}")
+        if not 0 <= self.drawing_examples <= MAX_DRAWING_EXAMPLES:
+            problems.append(f"drawing-style examples must be 0–{MAX_DRAWING_EXAMPLES:,}")
         if problems:
             raise ValueError("; ".join(problems))
 

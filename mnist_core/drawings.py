@@ -64,11 +64,26 @@ def draw_digit(digit: np.ndarray, style: DrawingStyle, size: int = CANVAS_SIZE) 
     ys, xs = np.round(ys + top).astype(int), np.round(xs + left).astype(int)
     inside = (ys >= 0) & (ys < size) & (xs >= 0) & (xs < size)
     centre_line[ys[inside], xs[inside]] = True
-    # Distance to the centre line gives a round pen with a one-pixel soft edge.
-    distance = ndimage.distance_transform_edt(~centre_line)
-    alpha = np.clip(style.pen_width / 2 + 0.5 - distance, 0.0, 1.0)
+    return _pen(centre_line, style.pen_width)
+
+
+def _pen(centre_line: np.ndarray, pen_width: float) -> np.ndarray:
+    """A round pen of `pen_width` traced along `centre_line`, with a one-pixel soft edge.
+
+    Ink lies within the pen's radius of the line, so the distance transform runs only
+    on the line's box grown by that radius: the same canvas, a fraction of the work.
+    """
+    size = centre_line.shape[0]
     canvas = np.zeros((size, size, 4), np.uint8)
-    canvas[..., 3] = np.round(alpha * 255).astype(np.uint8)
+    rows, cols = np.nonzero(centre_line)
+    if not len(rows):
+        return canvas
+    reach = int(np.ceil(pen_width / 2 + 0.5)) + 1
+    top, left = max(rows.min() - reach, 0), max(cols.min() - reach, 0)
+    bottom, right = min(rows.max() + reach + 1, size), min(cols.max() + reach + 1, size)
+    distance = ndimage.distance_transform_edt(~centre_line[top:bottom, left:right])
+    alpha = np.clip(pen_width / 2 + 0.5 - distance, 0.0, 1.0)
+    canvas[top:bottom, left:right, 3] = np.round(alpha * 255).astype(np.uint8)
     return canvas
 
 
@@ -90,8 +105,4 @@ def draw_scribble(rng: np.random.Generator, size: int = CANVAS_SIZE) -> np.ndarr
         ys = np.linspace(y0, y1, steps).round().astype(int)
         xs = np.linspace(x0, x1, steps).round().astype(int)
         centre_line[ys, xs] = True
-    pen_width = rng.uniform(10, 30)
-    distance = ndimage.distance_transform_edt(~centre_line)
-    canvas = np.zeros((size, size, 4), np.uint8)
-    canvas[..., 3] = np.round(np.clip(pen_width / 2 + 0.5 - distance, 0, 1) * 255).astype(np.uint8)
-    return canvas
+    return _pen(centre_line, rng.uniform(10, 30))

@@ -26,6 +26,7 @@ BATCH_SIZES = (16, 32, 64, 128, 256, 512, 1024)
 LEARNING_RATES = (0.0001, 0.0003, 0.001, 0.003, 0.01, 0.03, 0.1, 0.3, 1.0)
 UNIT_CHOICES = (16, 32, 64, 128, 256, 512, 1024, 2048)
 TRAIN_SIZES = (1_000, 5_000, 10_000, 30_000)
+DRAWING_EXAMPLES = (0, 5_000, 15_000, 30_000)
 ALL_IMAGES = "all"
 MAX_VALIDATION_SPLIT = 0.3
 MAX_DROPOUT, MAX_CNN_DROPOUT = 0.5, 0.7
@@ -108,6 +109,7 @@ SETTINGS: dict[str, Setting] = {
     "batch_size": Setting(128, _nearest(BATCH_SIZES)),
     "validation_split": Setting(0.1, _fraction(MAX_VALIDATION_SPLIT)),
     "train_size": Setting(ALL_IMAGES, _train_size),
+    "drawing_examples": Setting(0, _nearest(DRAWING_EXAMPLES)),
     "architecture": Setting("dense", _one_of(ARCHITECTURES)),
     "hidden_layers": Setting(1, _whole_number(0, MAX_HIDDEN_LAYERS)),
     "units": Setting(512, _nearest(UNIT_CHOICES)),
@@ -154,7 +156,7 @@ def configs(values: Mapping[str, Any]) -> tuple[ModelConfig, TrainConfig]:
         epochs=int(setup["epochs"]), batch_size=setup["batch_size"],
         validation_split=setup["validation_split"],
         train_size=None if setup["train_size"] == ALL_IMAGES else setup["train_size"],
-        lr_schedule=setup["lr_schedule"],
+        lr_schedule=setup["lr_schedule"], drawing_examples=int(setup["drawing_examples"]),
     )
     return model_config, train_config
 

@@ -14,12 +14,14 @@ import secrets
 import threading
 import time
 from dataclasses import asdict, dataclass
+from pathlib import Path
 from typing import TYPE_CHECKING, Callable, Sequence
 
 import numpy as np
 
 from mnist_core.config import ModelConfig, TrainConfig
-from mnist_core.data import MnistData, prepare
+from mnist_core.data import MnistData, prepare, validation_count
+from mnist_core.drawing_examples import drawing_examples
 from mnist_core.model import build_model, config_of
 from mnist_core.predict import SnapshotPredictor
 from mnist_core.priority import yield_cpu_to_users
@@ -28,6 +30,7 @@ from mnist_core.quiet_keras import keras
 if TYPE_CHECKING:
     from mnist_core.store import RunStore, StoredRun
 
+EXAMPLES_DIR = "drawing-examples"  # beside the runs; never a run id, so never listed as one
 DIVERGED_MESSAGE = (
     "The loss became NaN or infinite, so training was stopped: the learning rate is "
     "probably too high for this optimizer. Try 0.001 or lower."
@@ -98,6 +101,14 @@ class JobProgress:
     elapsed_seconds: float = 0.0
     batches_per_second: float = 0.0
     save_error: str | None = None  # the latest failure to save the run to disk, if any
+    drawing_examples: int = 0  # drawing-style examples the training adds
+    examples_made: int = 0  # of those, made (or read back) so far
+
+    @property
+    def making_examples(self) -> bool:
+        """Running, and still drawing its drawing-style examples before the first epoch."""
+        return (self.status == JobStatus.RUNNING and self.epoch == 0
+                and self.examples_made < self.drawing_examples)
 
     @property
     def batches_done(self) -> int:
@@ -164,8 +175,12 @@ class TrainingJob:
         callbacks: Sequence[keras.callbacks.Callback] = (),
         store: RunStore | None = None,
         verbose: int = 0,
+        examples_dir: Path | None = None,
     ) -> None:
         """`store`: where the run is saved as it goes (see mnist_core.store); None: nowhere.
+
+        `examples_dir`: where drawing-style examples are kept once made; by default
+        beside the store's runs, or nowhere without a store.
 
         `verbose`: Keras' own output of `fit` (1: a progress bar per batch, 2: a line per
         epoch), for the command line; the app shows progress itself.
@@ -194,6 +209,10 @@ class TrainingJob:
         self._predictor: SnapshotPredictor | None = None
         self._in_background = False  # started with start(): yields the CPU to users
         self.store = store
+        if examples_dir is None and store is not None:
+            examples_dir = store.root / EXAMPLES_DIR
+        self.examples_dir = examples_dir
+        self._examples_made = 0
         self.imported_from: str | None = None  # the file name, for an uploaded model
         self._save_error: str | None = None
 
@@ -219,19 +238,22 @@ class TrainingJob:
         return job
 
     @classmethod
-    def imported(cls, data: MnistData, model: keras.Model, name: str) -> TrainingJob:
+    def imported(cls, data: MnistData, model: keras.Model, name: str,
+                 test: tuple[float, float] | None = None) -> TrainingJob:
         """An uploaded model as a finished run: its weights the one snapshot, tested on MNIST.
 
+        `test`: its (loss, accuracy) on the test set where they are known already.
         Raises ModelFileError when the app cannot build a network like it.
         """
         job = cls(data, config_of(model), TrainConfig(epochs=1))
         weights = model.get_weights()
         job.model.set_weights(weights)
-        x_test, y_test = prepare(data.x_test, data.y_test)
-        test_loss, test_accuracy = job.model.evaluate(x_test, y_test, verbose=0)
+        if test is None:
+            x_test, y_test = prepare(data.x_test, data.y_test)
+            test = job.model.evaluate(x_test, y_test, verbose=0)
         job.imported_from = name
         job._status, job._epoch = JobStatus.FINISHED, 1
-        job._test = (float(test_loss), float(test_accuracy))
+        job._test = (float(test[0]), float(test[1]))
         job._started_at = job._ended_at = 0.0
         job._snapshots = [Snapshot(1, tuple(weights))]
         return job
@@ -306,6 +328,8 @@ class TrainingJob:
                 elapsed_seconds=elapsed,
                 batches_per_second=batches_done / elapsed if elapsed > 0 else 0.0,
                 save_error=self._save_error,
+                drawing_examples=self.train_config.drawing_examples,
+                examples_made=self._examples_made,
             )
 
     def snapshots(self) -> tuple[Snapshot, ...]:
@@ -352,10 +376,14 @@ class TrainingJob:
     def _train(self) -> None:
         """Prepare the data, fit, evaluate on the test set."""
         try:
-            limit = self.train_config.train_size
-            x_train, y_train = prepare(self.data.x_train[:limit], self.data.y_train[:limit])
+            split = self._training_data()
+            if split is None:  # stopped while making the drawing-style examples
+                self._finish(JobStatus.STOPPED)
+                return
+            (x_train, y_train), validation = split
             x_test, y_test = prepare(self.data.x_test, self.data.y_test)
-            recorder = _Recorder(self, n_train=len(x_train))
+            held_out = validation_count(len(x_train), validation.get("validation_split", 0.0))
+            recorder = _Recorder(self, len(x_train) - held_out)
             callbacks = [recorder, *self._callbacks]
             if self.train_config.lr_schedule == "cosine":
                 callbacks.append(cosine_decay(self.model_config.learning_rate,
@@ -365,7 +393,7 @@ class TrainingJob:
                 y_train,
                 epochs=self.train_config.epochs,
                 batch_size=self.train_config.batch_size,
-                validation_split=self.train_config.validation_split,
+                **validation,
                 callbacks=callbacks,
                 verbose=self._verbose,
             )
@@ -378,6 +406,37 @@ class TrainingJob:
             self._finish(status, test=(float(test_loss), float(test_accuracy)))
         except Exception as error:  # shown to the user by the UI, never swallowed
             self._finish(JobStatus.FAILED, error=f"{type(error).__name__}: {error}")
+
+    def _training_data(self):
+        """((x_train, y_train), fit's validation arguments), prepared; None if stopped.
+
+        Without drawing-style examples: the first `train_size` images, and Keras'
+        `validation_split` takes the last part of them, as in the classic script.
+        With them: the same split made here, and the examples (drawn from the
+        training part's digits only) added to the training part.
+        """
+        config = self.train_config
+        x, y = self.data.x_train[:config.train_size], self.data.y_train[:config.train_size]
+        if not config.drawing_examples:
+            return prepare(x, y), {"validation_split": config.validation_split}
+        cut = len(x) - validation_count(len(x), config.validation_split)
+
+        def made(done: int, wanted: int) -> None:
+            with self._lock:
+                self._examples_made = done
+            if self.stop_requested:
+                raise _Stopped
+
+        try:
+            x_drawn, y_drawn = drawing_examples(x[:cut], y[:cut], config.drawing_examples,
+                                                cache_dir=self.examples_dir, on_progress=made)
+        except _Stopped:
+            return None
+        with self._lock:
+            self._examples_made = config.drawing_examples
+        training = prepare(np.concatenate([x[:cut], x_drawn]), np.concatenate([y[:cut], y_drawn]))
+        validation = prepare(x[cut:], y[cut:]) if cut < len(x) else None
+        return training, {"validation_data": validation}
 
     def _finish(self, status: JobStatus, error: str | None = None, test=None) -> None:
         with self._lock:
@@ -397,17 +456,20 @@ def cosine_decay(learning_rate: float, epochs: int) -> keras.callbacks.LearningR
     return keras.callbacks.LearningRateScheduler(rate)
 
 
+class _Stopped(Exception):
+    """A stop request while the drawing-style examples were being made."""
+
+
 class _Recorder(keras.callbacks.Callback):
     """Copies Keras' logs into the job, snapshots weights, honours stop requests."""
 
-    def __init__(self, job: TrainingJob, n_train: int) -> None:
+    def __init__(self, job: TrainingJob, samples_per_epoch: int) -> None:
         super().__init__()
         self.job = job
+        self._samples_per_epoch = samples_per_epoch
         self.diverged = False
         self.stopped_early = False  # a stop request cut the training short
         self._epoch_started = 0.0
-        split = job.train_config.validation_split
-        self._samples_per_epoch = n_train - int(n_train * split)
 
     def on_train_begin(self, logs=None) -> None:
         with self.job._lock:

@@ -36,7 +36,9 @@ st.caption(
     f"{', cosine decay to 0' if train_config.lr_schedule == 'cosine' else ''}), "
     "loss **categorical cross-entropy**, "
     f"metric **accuracy**. Training: {train_config.epochs} epoch(s), batch size "
-    f"{train_config.batch_size}, {train_config.validation_split:.0%} held out for validation."
+    f"{train_config.batch_size}, {train_config.validation_split:.0%} held out for validation"
+    + (f", {train_config.drawing_examples:,} drawing-style examples added to the training "
+       "images." if train_config.drawing_examples else ".")
 )
 
 with st.expander("Show the code: this setup in plain Keras", icon=":material/code:"):
