@@ -375,43 +375,9 @@ def clear_canvas(page: Page) -> None:
 
 
 # --- digits as a person draws them, in a square at (x, y) of side `size` (canvas px) --
+# The shapes live in mnist_core.stroke_digits, with every other digit and style.
 
-
-def one(x: float, y: float, size: float) -> list[Stroke]:
-    """A 1: a straight vertical line, top to bottom."""
-    return [[(x + 0.5 * size, y), (x + 0.5 * size, y + 0.5 * size), (x + 0.5 * size, y + size)]]
-
-
-def one_with_flag(x: float, y: float, size: float) -> list[Stroke]:
-    """A 1 with a small flag: up to the top, then straight down, in one stroke."""
-    return [[(x + 0.4 * size, y + 0.12 * size), (x + 0.55 * size, y),
-             (x + 0.55 * size, y + 0.5 * size), (x + 0.55 * size, y + size)]]
-
-
-def seven(x: float, y: float, size: float) -> list[Stroke]:
-    """A 7: the top bar left to right, then the diagonal down to the bottom left."""
-    return [[(x + 0.1 * size, y + 0.05 * size), (x + 0.5 * size, y + 0.05 * size),
-             (x + 0.9 * size, y + 0.05 * size), (x + 0.65 * size, y + 0.5 * size),
-             (x + 0.4 * size, y + size)]]
-
-
-def zero(x: float, y: float, size: float, points: int = 24) -> list[Stroke]:
-    """A 0: one closed ellipse, taller than wide, started at the top."""
-    cx, cy, rx, ry = x + size / 2, y + size / 2, 0.32 * size, 0.47 * size
-    return [[(cx + rx * math.sin(2 * math.pi * i / points),
-              cy - ry * math.cos(2 * math.pi * i / points)) for i in range(points + 1)]]
-
-
-def four(x: float, y: float, size: float) -> list[Stroke]:
-    """A 4 in two strokes: down-left and across, then the long vertical."""
-    return [
-        [(x + 0.45 * size, y), (x + 0.25 * size, y + 0.35 * size),
-         (x + 0.05 * size, y + 0.62 * size), (x + 0.5 * size, y + 0.62 * size),
-         (x + 0.9 * size, y + 0.62 * size)],
-        [(x + 0.7 * size, y + 0.15 * size), (x + 0.7 * size, y + 0.6 * size),
-         (x + 0.7 * size, y + size)],
-    ]
-
+from mnist_core.stroke_digits import four, one, one_with_flag, seven, zero  # noqa: E402
 
 LARGE = (50, 30, 220)  # nearly the whole 280×280 canvas
 TOP_LEFT_SMALL = (15, 15, 90)
