@@ -202,7 +202,8 @@ def train(args: argparse.Namespace) -> int:
 
     from mnist_core.data import load_mnist, validation_count
     from mnist_core.model import summary_rows, summary_text
-    from mnist_core.train import JobStatus, TrainingJob
+    from mnist_core.store import default_runs_dir
+    from mnist_core.train import EXAMPLES_DIR, JobStatus, TrainingJob
 
     data = load_mnist()
     store = None if args.no_save else _store(args)
@@ -214,8 +215,10 @@ def train(args: argparse.Namespace) -> int:
     print(f"Images: {images - held_out:,} to train on{drawn}, {held_out:,} held out for "
           f"validation, {len(data.x_test):,} to test")
     # Keras' bar redraws itself on a terminal; in a log file it prints a line per epoch.
+    # Drawing-style examples are kept beside the runs, even when this run is not.
+    examples_dir = None if store is not None else default_runs_dir() / EXAMPLES_DIR
     job = TrainingJob(data, model_config, train_config, store=store,
-                      verbose=1 if sys.stdout.isatty() else 2)
+                      verbose=1 if sys.stdout.isatty() else 2, examples_dir=examples_dir)
     print(summary_text(summary_rows(job.model)))
     if store is not None:
         print(f"Run {job.run_id}: saved as it trains in {store.run_dir(job.run_id)}")

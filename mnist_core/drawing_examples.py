@@ -15,6 +15,7 @@ from __future__ import annotations
 import hashlib
 import os
 import tempfile
+import zipfile
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Callable
@@ -50,8 +51,8 @@ def drawing_examples(
         try:
             with np.load(path) as saved:
                 return saved["x"], saved["y"]
-        except (OSError, ValueError, KeyError):
-            pass  # a damaged file is made again
+        except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile):
+            pass  # a damaged file (cut short, emptied, garbled) is made again
     x, y = _make(x_pool, y_pool, count, seed, on_progress)
     if path is not None:
         _save(path, x, y)
@@ -91,10 +92,13 @@ def _make(x_pool: np.ndarray, y_pool: np.ndarray, count: int, seed: int,
 
 def _save(path: Path, x: np.ndarray, y: np.ndarray) -> None:
     """Write to a temporary file and rename it, so a reader never sees half a file."""
+    temporary = None
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         with tempfile.NamedTemporaryFile(dir=path.parent, suffix=".tmp", delete=False) as file:
+            temporary = Path(file.name)
             np.savez(file, x=x, y=y)
-        os.replace(file.name, path)
-    except OSError:
-        pass  # not kept: made again next time, which is slower but correct
+        os.replace(temporary, path)
+    except OSError:  # not kept: made again next time, which is slower but correct
+        if temporary is not None:
+            temporary.unlink(missing_ok=True)

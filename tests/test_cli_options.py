@@ -28,7 +28,7 @@ def test_every_train_option_has_help_showing_its_default():
     text = " ".join(train.format_help().split())  # argparse wraps lines anywhere
     options = [action for action in train._actions if action.option_strings
                and action.dest != "help"]
-    assert len(options) == 15
+    assert len(options) == 16
     for action in options:
         assert action.help, action.dest
         if action.default not in (None, False):
