@@ -9,6 +9,7 @@ imported only by the functions that need it, so pages without a model render fir
 from __future__ import annotations
 
 import secrets
+from dataclasses import dataclass
 from typing import Any, Mapping
 
 import streamlit as st
@@ -27,6 +28,7 @@ from mnist_core.setup import (
     ALL_IMAGES,
     BATCH_SIZES,
     DEFAULTS,
+    DRAWING_EXAMPLES,
     LEARNING_RATES,
     MAX_CNN_DROPOUT,
     MAX_DROPOUT,
@@ -160,6 +162,13 @@ def sidebar_config(data: MnistData) -> tuple[ModelConfig, TrainConfig]:
             format_func=lambda size: f"all {len(data.x_train):,}" if size == ALL_IMAGES
             else f"{size:,}",
             help="Train on the first N images for a quick experiment.",
+        )
+        st.select_slider(
+            "Add drawing-style examples", options=DRAWING_EXAMPLES, key="drawing_examples",
+            format_func=lambda count: f"{count:,}" if count else "none",
+            help="Simulated canvas drawings of training digits, added to the training "
+                 "images only: the network learns what the Draw page shows it. Made "
+                 "once, then kept beside the runs.",
         )
     with st.sidebar.expander("Network", expanded=True):
         architecture = st.selectbox(
@@ -352,6 +361,54 @@ def snapshot_model():
     return _model_at(job.run_id, epoch), epoch, job
 
 
+READER_ID = "reader"  # not a run id (those have 8 characters), so never one of the runs
+
+
+@dataclass(frozen=True)
+class Reader:
+    """The ready reader shipped with the app, as a finished run, and what its JSON says."""
+
+    job: Any  # a TrainingJob
+    info: Any  # a mnist_core.reader.ReaderInfo
+
+    @property
+    def words(self) -> str:
+        return f"the ready reader, which reads {self.info.summary}"
+
+
+@st.cache_resource(show_spinner="Loading the ready reader…")
+def reader() -> Reader | None:
+    """The ready reader every session can read with, or None where its files are missing
+    or refused: then the app asks for a training first, as without it."""
+    from mnist_core.model_file import ModelFileError
+    from mnist_core.reader import load_reader, read_info
+    from mnist_core.train import TrainingJob
+
+    try:
+        info = read_info()
+        job = TrainingJob.imported(mnist(), load_reader(), "the ready reader",
+                                   test=(info.test_loss, info.test_accuracy),
+                                   origin="shipped with the app")
+    except (OSError, ValueError, KeyError, ModelFileError):
+        return None
+    job.run_id = READER_ID
+    return Reader(job, info)
+
+
+def is_reader(job) -> bool:
+    return job is not None and job.run_id == READER_ID
+
+
+def model_or_reader():
+    """`snapshot_model()`, else the ready reader as (model, 1, its job), else None.
+
+    For views that show a network whatever the session has trained (Evaluate, Inside).
+    """
+    found = snapshot_model()
+    ready = reader() if found is None else None
+    return found if ready is None else (ready.job.model, 1, ready.job)
+
+
 def import_model(data: bytes, name: str):
     """An uploaded `.keras` file as a new run that this session follows; the job.
 
@@ -362,13 +419,19 @@ def import_model(data: bytes, name: str):
     from pathlib import Path
 
     from mnist_core.model import load_model
-    from mnist_core.train import TrainingJob
 
     with tempfile.TemporaryDirectory() as folder:
         path = Path(folder) / "upload.keras"
         path.write_bytes(data)
-        model = load_model(str(path), name=name)
-        job = TrainingJob.imported(mnist(), model, name)
+        return keep_model(load_model(str(path), name=name), name)
+
+
+def keep_model(model, name: str, origin: str | None = None):
+    """A network made outside training (uploaded, adapted) as a new finished run that
+    this session follows, tested on MNIST and saved like any run; the job."""
+    from mnist_core.train import TrainingJob
+
+    job = TrainingJob.imported(mnist(), model, name, origin=origin)
     runs().add(job, owner())
     follow_run(job.run_id)
     return job
@@ -470,6 +533,11 @@ def shown_as_rounded(rows: list[dict], digits: int = 4) -> list[dict]:
 
 
 def progress_bar(progress) -> None:
+    if progress.making_examples:  # before the first epoch, the first time only
+        st.progress(progress.examples_made / progress.drawing_examples, text=(
+            f"Making the drawing-style examples: {progress.examples_made:,} of "
+            f"{progress.drawing_examples:,} (the first time only; they are kept)"))
+        return
     st.progress(progress.fraction_done, text=_progress_text(progress))
 
 
@@ -583,15 +651,16 @@ def sidebar_status(data: MnistData) -> None:
             st.sidebar.caption("Your latest finished run, opened for you. The Runs page "
                                "lists every run.")
     elif job is None and not is_training():
-        st.sidebar.caption("No trained model yet.")
+        st.sidebar.caption("No model of your own yet: the ready reader shipped with the app "
+                           "reads your drawings." if reader() else "No trained model yet.")
     st.sidebar.caption(f"Data: {data.name}", help=data.source)
 
 
 def model_words(job) -> str:
     """A run's model in a few words: its run, epochs and test accuracy."""
     progress = job.progress()
-    if job.imported_from:
-        words = f"run `{job.run_id}`, imported from {job.imported_from}"
+    if job.origin:
+        words = f"run `{job.run_id}`, {job.origin}"
     elif progress.stopped_mid_epoch:
         words = f"run `{job.run_id}`, stopped during epoch {progress.epoch}"
     else:
@@ -679,7 +748,7 @@ def my_drawings_summary() -> None:
         return
     x = np.array([image for image, _ in drawings])
     y = np.array([label for _, label in drawings])
-    job = model_job()
+    job = model_job() or (reader().job if reader() else None)
     with metrics_row():
         st.metric("My drawings", len(drawings), width="content")
         if job is not None:

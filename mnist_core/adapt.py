@@ -70,6 +70,7 @@ def adapt(
     data: MnistData,
     *,
     seed: int = 0,
+    test_before: float | None = None,
     on_progress: Callable[[float], None] | None = None,
 ) -> Adaptation:
     """Fine-tune a copy of the network (`model_config`, `weights`) on the drawings.
@@ -78,6 +79,8 @@ def adapt(
     `y_drawings`: their N labels 0–9. Raises AdaptError, in words, for a set that
     cannot be used. `on_progress(fraction)` is called after each fold and at the end.
     The same `seed` gives the same folds, MNIST mix and order of training.
+    `test_before`: the network's MNIST test accuracy where it is known already (a
+    finished run's), which saves reading the test set once more.
 
     It fine-tunes FOLDS + 1 times: about half a second each for the dense network on
     two cores, ten times more for the deep CNN, whose every image costs ten times more.
@@ -92,7 +95,8 @@ def adapt(
 
     tuner = FineTuner(model_config, weights)
     drawings_before = tuner.accuracy(x, y)
-    test_before = tuner.accuracy(x_test, labels_test)
+    if test_before is None:
+        test_before = tuner.accuracy(x_test, labels_test)
 
     fold = fold_of(y, FOLDS, seed)
     right = 0

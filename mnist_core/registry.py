@@ -103,10 +103,10 @@ class RunRegistry:
             self._runs[job.run_id] = job
             self._owners[job.run_id] = owner
         job.save()
-        if job.store is not None and job.imported_from:
+        if job.store is not None and job.origin:
             from mnist_core.store import MAX_NAME_LENGTH, StoreError
 
-            name = "".join(c for c in f"imported from {job.imported_from}" if c.isprintable())
+            name = "".join(c for c in job.origin if c.isprintable())
             try:
                 job.store.rename(job.run_id, name[:MAX_NAME_LENGTH])
             except StoreError:  # the name is a courtesy; the run is saved without it

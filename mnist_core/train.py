@@ -213,7 +213,8 @@ class TrainingJob:
             examples_dir = store.root / EXAMPLES_DIR
         self.examples_dir = examples_dir
         self._examples_made = 0
-        self.imported_from: str | None = None  # the file name, for an uploaded model
+        # Where a model made outside training came from: "imported from model.keras".
+        self.origin: str | None = None
         self._save_error: str | None = None
 
     @classmethod
@@ -239,10 +240,12 @@ class TrainingJob:
 
     @classmethod
     def imported(cls, data: MnistData, model: keras.Model, name: str,
-                 test: tuple[float, float] | None = None) -> TrainingJob:
+                 test: tuple[float, float] | None = None,
+                 origin: str | None = None) -> TrainingJob:
         """An uploaded model as a finished run: its weights the one snapshot, tested on MNIST.
 
         `test`: its (loss, accuracy) on the test set where they are known already.
+        `origin`: where it came from, in words; by default "imported from `name`".
         Raises ModelFileError when the app cannot build a network like it.
         """
         job = cls(data, config_of(model), TrainConfig(epochs=1))
@@ -251,7 +254,7 @@ class TrainingJob:
         if test is None:
             x_test, y_test = prepare(data.x_test, data.y_test)
             test = job.model.evaluate(x_test, y_test, verbose=0)
-        job.imported_from = name
+        job.origin = origin or f"imported from {name}"
         job._status, job._epoch = JobStatus.FINISHED, 1
         job._test = (float(test[0]), float(test[1]))
         job._started_at = job._ended_at = 0.0

@@ -17,6 +17,7 @@ from mnist_core.wording import a_digit
 CANVAS_SIZE = 280
 INPUT_SIZE = 84  # px: the 28×28 input beside the answer, 3 screen pixels per pixel
 DRAW, UPLOAD = "Draw", "Upload a picture"
+ADAPTED = "adaptation"  # (run id, its name, its config, Adaptation) until kept or discarded
 
 model_config, train_config = ui.page_config()
 st.session_state.setdefault("canvas_version", 0)
@@ -46,24 +47,31 @@ st.markdown("Draw one digit, 0–9, with the mouse (or a finger). The prediction
 
 
 def answer_panel(x: np.ndarray | None, steps, source: str, polling: bool) -> None:
-    """What the model sees and reads; while a run trains, it follows each new epoch."""
+    """What the model sees and reads; while a run trains, it follows each new epoch.
+
+    Without a model of the session's own, the ready reader reads; with one, the
+    reader's answer stands beside it as a yardstick.
+    """
     from mnist_core.predict import read_digit_at
 
     if polling and not ui.is_training():
         st.rerun()  # the run ended: refresh the whole page once
-    job = ui.model_job()
-    if job is None:
-        st.info("A model is training: the prediction appears after its first epoch.")
+    job, ready = ui.model_job(), ui.reader()
+    if job is None and polling:
+        st.info("A model is training: its prediction appears after its first epoch."
+                + (" Until then the ready reader reads your drawing." if ready else ""))
         ui.progress_bar(ui.current_job().progress())
+    if job is None and ready is None:
         return
-    snapshot = job.latest_snapshot()
+    reading_job = job or ready.job
+    snapshot = reading_job.latest_snapshot()
     if x is None:
         st.info("Draw a digit on the canvas to see what the network thinks it is."
                 if source == DRAW else "Upload a picture of one handwritten digit to see "
                                        "what the network thinks it is.")
         st.plotly_chart(softmax_figure(None), width="stretch")
     else:
-        reading = read_digit_at(job.predictor, snapshot, x)
+        reading = read_digit_at(reading_job.predictor, snapshot, x)
         with st.container(horizontal=True, gap="medium", vertical_alignment="center"):
             st.image(tile(x, INPUT_SIZE, crisp=True), width=INPUT_SIZE,
                      caption="What the model sees", alt="The 28×28 input the network reads")
@@ -72,6 +80,11 @@ def answer_panel(x: np.ndarray | None, steps, source: str, polling: bool) -> Non
             st.metric("Probability", f"{reading.probabilities[reading.digit]:.1%}",
                       width="content",
                       help="The softmax output for this digit, for the drawing as it is.")
+            if job is not None and ready is not None:
+                yardstick = read_digit_at(ready.job.predictor, ready.job.latest_snapshot(), x)
+                st.metric("The ready reader", f"{yardstick.digit}, "
+                          f"{yardstick.probabilities[yardstick.digit]:.0%}", width="content",
+                          help=f"A yardstick: {ready.words}, shipped with the app.")
         verdict = reading.verdict
         if verdict.sure:
             st.success(verdict.message, icon=":material/check:")
@@ -79,6 +92,8 @@ def answer_panel(x: np.ndarray | None, steps, source: str, polling: bool) -> Non
             st.warning(f"**{verdict.message}** {verdict.reason}", icon=":material/help:")
         thick_pen_hint(steps, source)
         st.plotly_chart(softmax_figure(reading.probabilities), width="stretch")
+    if job is None:
+        return
     st.caption(_weights_note(job, snapshot))
     if job.model_config.architecture != DRAWINGS_SETUP["architecture"]:
         if st.button("Set up the network that reads drawings best", key="drawings_setup",
@@ -103,8 +118,8 @@ def thick_pen_hint(steps, source: str) -> None:
 
 def _weights_note(job, snapshot) -> str:
     progress = job.progress()
-    if job.imported_from:
-        note = f"Using the model imported from {job.imported_from} (run `{job.run_id}`)"
+    if job.origin:
+        note = f"Using the model {job.origin} (run `{job.run_id}`)"
     elif progress.stopped_mid_epoch and snapshot.epoch == progress.epoch:
         note = (f"Using the weights of run `{job.run_id}` as they were when it was stopped, "
                 f"in epoch {snapshot.epoch}")
@@ -143,6 +158,9 @@ def drawing_area() -> None:
     kept = st.session_state.pop("kept_message", None)
     if kept:
         st.toast(kept, icon=":material/bookmark_added:")
+    adapted = st.session_state.pop("adapted_message", None)
+    if adapted:
+        st.toast(adapted, icon=":material/model_training:")
     with st.container(horizontal=True, gap="medium"):
         with st.container(width=CANVAS_SIZE + 8, key="draw_input"):
             source = st.segmented_control("Input", [DRAW, UPLOAD], default=DRAW,
@@ -177,15 +195,22 @@ def drawing_area() -> None:
             st.warning("No digit found: this picture looks blank. Upload one with a dark "
                        "digit on light paper, or a white digit on black.",
                        icon=":material/image_search:")
-        if ui.model_job() is None and not ui.is_training():
-            st.warning("**No trained model yet.** Train one on the Train page, or train "
-                       "the network in the sidebar for one quick epoch right here (a few seconds).")
-            st.button("Quick train (1 epoch)", type="primary", on_click=quick_train)
-            thick_pen_hint(steps, source)
-        else:
-            polling = ui.is_training()
+        polling, ready = ui.is_training(), ui.reader()
+        if ui.model_job() is not None or polling or ready is not None:
             st.fragment(run_every=1.0 if polling else None)(answer_panel)(
                 x, steps, source, polling)
+        if ui.model_job() is None and not polling:
+            if ready is None:
+                st.warning("**No trained model yet.** Train one on the Train page, or train "
+                           "the network in the sidebar for one quick epoch right here "
+                           "(a few seconds).")
+                thick_pen_hint(steps, source)
+            else:
+                st.info(f"**No model of your own yet**: {ready.words}, reads your "
+                        "drawing. Train your own on the Train page, or the sidebar's "
+                        "network for one quick epoch right here (a few seconds).",
+                        icon=":material/auto_awesome:")
+            st.button("Quick train (1 epoch)", type="primary", on_click=quick_train)
 
     if steps is not None:
         st.subheader("Why preparing the drawing matters")
@@ -198,6 +223,90 @@ def drawing_area() -> None:
             st.button("Keep it", on_click=keep_drawing, args=(x,),
                       icon=":material/bookmark_add:")
     ui.my_drawings_summary()
+    adapt_section()
+
+
+def adapt_section() -> None:
+    """Fine-tune a copy of the model on the kept drawings; keep the copy as a run, or not."""
+    from mnist_core.adapt import MIN_DRAWINGS
+
+    drawings = st.session_state["my_drawings"]
+    ready = ui.reader()
+    job = ui.model_job() or (ready.job if ready else None)
+    if not drawings or job is None or ui.is_active(job):
+        return
+    st.subheader("Adapt to my handwriting")
+    if len(drawings) < MIN_DRAWINGS:
+        st.caption(f"Keep {MIN_DRAWINGS} drawings or more, and a copy of the model can learn "
+                   f"your handwriting from them: you have {len(drawings)}.")
+        return
+    name = "the ready reader" if ui.is_reader(job) else f"run {job.run_id}"
+    if st.button("Adapt to my handwriting", icon=":material/model_training:",
+                 help=f"Fine-tunes a copy of {name} on your drawings, mixed with MNIST "
+                      "digits so that it does not forget them. The model you started from "
+                      "stays as it is."):
+        adapt_to_drawings(job, name, drawings)
+    adapted = st.session_state.get(ADAPTED)
+    if adapted is not None:
+        adaptation_report(*adapted)
+
+
+def adapt_to_drawings(job, name: str, drawings) -> None:
+    from mnist_core.adapt import AdaptError, adapt
+
+    x = np.array([image for image, _ in drawings])
+    y = np.array([label for _, label in drawings])
+    bar = st.progress(0.0, text=f"Fine-tuning copies of {name} on your drawings…")
+    try:
+        adaptation = adapt(job.model_config, job.latest_snapshot().weights, x, y, ui.mnist(),
+                           test_before=job.progress().test_accuracy,
+                           on_progress=lambda done: bar.progress(done, text=(
+                               f"Fine-tuning copies of {name} on your drawings… {done:.0%}")))
+    except AdaptError as error:
+        st.session_state.pop(ADAPTED, None)
+        st.error(str(error), icon=":material/error:")
+    else:
+        st.session_state[ADAPTED] = (job.run_id, name, job.model_config, adaptation)
+    finally:
+        bar.empty()
+
+
+def change(after: float, before: float, digits: int) -> dict:
+    """A metric's delta in percentage points from `before`; grey and arrowless if none."""
+    points = round((after - before) * 100, digits)
+    still = {"delta_color": "off", "delta_arrow": "off"} if points == 0 else {}
+    return {"delta": f"{points:+.{digits}f} points", **still,
+            "delta_description": f"from {before:.{digits}%}"}
+
+
+def adaptation_report(run_id: str, name: str, config, adaptation) -> None:
+    """Before and after, on the drawings held out and on MNIST; keep or discard the copy."""
+    with ui.metrics_row():
+        st.metric("My drawings, held out", f"{adaptation.drawings_after:.0%}", width="content",
+                  **change(adaptation.drawings_after, adaptation.drawings_before, 0),
+                  help="Each drawing read by a copy fine-tuned without it "
+                       f"({adaptation.folds} folds), so the score is not flattered.")
+        st.metric("MNIST test set", f"{adaptation.test_after:.2%}", width="content",
+                  **change(adaptation.test_after, adaptation.test_before, 2))
+    st.caption(f"A copy of {name}, fine-tuned on your {adaptation.drawings} drawings mixed "
+               f"with MNIST digits, in {adaptation.seconds:.0f} s. {name[0].upper()}{name[1:]} "
+               "itself is unchanged.")
+    with st.container(horizontal=True):
+        if st.button("Keep it as a new run", type="primary", icon=":material/save:"):
+            from mnist_core.model import build_model
+
+            model = build_model(config)
+            model.set_weights(list(adaptation.weights))
+            with st.spinner("Testing the adapted model on MNIST and saving it…"):
+                ui.keep_model(model, name, origin=f"adapted from {name} to "
+                                                  f"{adaptation.drawings} of your drawings")
+            del st.session_state[ADAPTED]
+            st.session_state["adapted_message"] = ("The adapted model is a new run: you draw "
+                                                   "with it now.")
+            st.rerun(scope="app")
+        if st.button("Discard it", icon=":material/delete:"):
+            del st.session_state[ADAPTED]
+            st.rerun(scope="fragment")
 
 
 drawing_area()

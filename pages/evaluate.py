@@ -64,7 +64,7 @@ st.title("Evaluate the model")
 st.markdown("How the network does on the test images, which it never saw while training: "
             "how often it is right, which digits it confuses, and its most confident mistakes.")
 
-found = ui.snapshot_model()
+found = ui.model_or_reader()
 training = ui.is_training()
 if found is None:
     if training:
@@ -80,12 +80,19 @@ model, epoch, job = found
 data = ui.mnist()
 result = evaluation(job.run_id, epoch, model)
 progress = job.progress()
-weights = (f"imported from {job.imported_from}" if job.imported_from
+weights = (job.origin if job.origin
            else f"weights after epoch {epoch}/{progress.epochs}")
 note = (f"Model: run `{job.run_id}`, {weights} "
         f"· {ui.ARCHITECTURE_NAMES[job.model_config.architecture]}.")
-if training:
+if ui.is_reader(job):
+    note = ("Model: the ready reader shipped with the app "
+            f"({ui.ARCHITECTURE_NAMES[job.model_config.architecture]}): you have no model "
+            "of your own yet. Train one on the Train page to see how yours does.")
+    if training:
+        note += " Yours is training: this page switches to it after its first epoch."
+elif training:
     note += " Training continues: this page follows each new epoch."
+if training:
     st.fragment(run_every=FOLLOW_SECONDS)(follow_training)((job.run_id, epoch))
 st.caption(note)
 

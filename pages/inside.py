@@ -32,7 +32,7 @@ def follow_training(shown: tuple[str, int] | None) -> None:
         st.rerun()
 
 
-found = ui.snapshot_model()
+found = ui.model_or_reader()
 if ui.is_training():
     st.fragment(run_every=2.0)(follow_training)(weights_in_use())
 if found is None:
@@ -49,7 +49,11 @@ model, epoch, job = found
 progress = job.progress()
 note = (f"{ui.ARCHITECTURE_NAMES[job.model_config.architecture]} of run `{job.run_id}`, "
         f"weights after epoch {epoch}/{progress.epochs}")
-if ui.is_active(job):
+if ui.is_reader(job):
+    note = (f"{ui.ARCHITECTURE_NAMES[job.model_config.architecture]}: the ready reader "
+            "shipped with the app, since you have no model of your own yet "
+            f"(test accuracy {progress.test_accuracy:.2%})")
+elif ui.is_active(job):
     note += ": training continues, and this view follows each new epoch."
 elif progress.test_accuracy is not None:
     note += f" (test accuracy {progress.test_accuracy:.2%})."

@@ -46,3 +46,15 @@ def trained_model(mnist):
     job.run()
     assert job.progress().status == JobStatus.FINISHED, job.progress().error
     return job.model
+
+
+@pytest.fixture
+def without_reader(monkeypatch, tmp_path):
+    """The app as a checkout without models/reader.keras finds itself: no ready reader."""
+    import mnist_core.reader
+    import ui
+
+    monkeypatch.setattr(mnist_core.reader, "MODELS_DIR", tmp_path)
+    ui.reader.clear()
+    yield
+    ui.reader.clear()

@@ -83,12 +83,30 @@ def test_training_from_the_train_page_produces_history_and_charts():
     assert float(metrics["Test accuracy"].rstrip("%")) > 70
 
 
-def test_draw_without_a_model_offers_quick_training():
+def test_draw_without_a_model_or_reader_offers_quick_training(without_reader):
     at = app_at("draw")
     assert "No trained model yet" in at.warning[0].value
-    assert at.button(key=None) is not None
     labels = [b.label for b in at.button]
     assert "Quick train (1 epoch)" in labels
+    assert "No trained model yet." in [c.value for c in at.sidebar.caption]
+
+
+def test_draw_without_a_model_reads_with_the_ready_reader_at_once(mnist):
+    """A newcomer draws a 7 and gets a reading without training: the reader's."""
+    import ui
+
+    at = app_at("draw")
+    (note,) = [i.value for i in at.info if "No model of your own yet" in i.value]
+    assert f"{ui.reader().info.test_accuracy:.2%}" in note and "Train page" in note
+    assert "Quick train (1 epoch)" in [b.label for b in at.button]
+    index = 0  # a 7
+    at.session_state[canvas_key(at)] = canvas_state(drawn_digit(mnist, index))
+    at.run()
+    assert not at.exception
+    metrics = {m.label: m.value for m in at.metric}
+    assert metrics["Prediction"] == str(mnist.y_test[index])
+    assert "The ready reader" not in metrics  # no yardstick beside the reader itself
+    assert "run_id" not in at.session_state and not at.session_state["my_drawings"]
 
 
 def test_draw_predicts_an_injected_drawing_and_prompts_when_empty(mnist):

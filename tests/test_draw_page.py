@@ -79,7 +79,7 @@ def verdicts(at: AppTest) -> list[str]:
 def run_id(mnist) -> str:
     """One quick training from the Draw page itself: 5,000 images, 1 epoch."""
     at = app_at("draw")
-    assert any("No trained model yet" in w.value for w in at.warning)
+    assert any("No model of your own yet" in i.value for i in at.info)
     at.select_slider(key="train_size").set_value(5_000).run()
     next(b for b in at.button if b.label == "Quick train (1 epoch)").click().run()
     job = job_of(at)

@@ -81,7 +81,17 @@ def cell_count(at: AppTest) -> int:
     return int(re.match(r"\*\*([\d,]+)\*\*", text).group(1).replace(",", ""))
 
 
-def test_without_a_model_the_page_says_so_and_points_to_train():
+def test_without_a_model_the_page_evaluates_the_ready_reader(mnist):
+    import ui
+
+    at = app_at("evaluate")
+    assert not at.exception
+    assert any("the ready reader shipped with the app" in c.value for c in at.caption)
+    metrics = {m.label: m.value for m in at.metric}
+    assert metrics["Test accuracy"] == f"{ui.reader().info.test_accuracy:.2%}"
+
+
+def test_without_a_model_or_reader_the_page_says_so_and_points_to_train(without_reader):
     at = app_at("evaluate")
     assert not at.exception
     assert any("No trained model yet" in w.value for w in at.warning)

@@ -84,7 +84,14 @@ def source_switch(at: AppTest):
     return switch
 
 
-def test_without_a_model_the_page_says_so_and_links_to_train():
+def test_without_a_model_the_page_shows_the_ready_reader():
+    at = inside_page()
+    assert not at.exception
+    assert any("the ready reader shipped with the app" in c.value for c in at.caption)
+    assert at.get("plotly_chart")
+
+
+def test_without_a_model_or_reader_the_page_says_so_and_links_to_train(without_reader):
     at = inside_page()
     assert at.title[0].value == "Inside the model"
     assert any("No trained model yet" in w.value for w in at.warning)

@@ -15,6 +15,9 @@ import numpy as np
 from PIL import Image
 from playwright.sync_api import Page, expect
 
+from mnist_core.stroke_digits import STYLES
+from mnist_core.wording import a_digit
+
 from .journey import (
     assert_text_not_truncated,
     assert_wholly_in_window,
@@ -95,12 +98,19 @@ def test_a_newcomer_draws_uploads_and_sets_up_the_best_reader(browser, newcomer_
     page = journey.page
     try:
         open_app(page, url, "draw", "Draw a digit")
-        expect(page.get_by_test_id("stAlert").filter(has_text="No trained model yet.")).to_be_visible()
-        expect(sidebar(page).get_by_text("No trained model yet.")).to_be_visible()
+        expect(page.get_by_test_id("stAlert").filter(has_text="No model of your own yet")
+               ).to_contain_text("the ready reader")
+        expect(sidebar(page).get_by_text("No model of your own yet")).to_be_visible()
         assert "run=" not in page.url  # no saved run to open
         expect(canvas(page)).to_be_visible()
         assert_wholly_in_window(page, page.locator(".st-key-draw_input"), "the canvas")
         journey.shot("no-model")
+
+        # Before any training, the ready reader reads a 7 at once.
+        assert draw_digit(page, seven(*LARGE)) == "7"
+        expect(metric(page, "The ready reader")).to_have_count(0)
+        journey.shot("ready-reader")
+        clear_canvas(page)
 
         # One click: a first model, and the address bar holds its run at once.
         select_slider_option(page, "Training images", "5,000")
@@ -111,8 +121,10 @@ def test_a_newcomer_draws_uploads_and_sets_up_the_best_reader(browser, newcomer_
         assert_wholly_in_window(page, page.locator(".st-key-draw_input"), "the canvas")
         journey.shot("ready")
 
-        # A tall 1: the answer, and the preparation in small squares on one row.
+        # A tall 1: the answer, the ready reader's beside it, and the preparation in
+        # small squares on one row.
         assert draw_digit(page, one(*LARGE)) == "1"
+        expect(metric(page, "The ready reader")).to_contain_text(re.compile(r"\b1, \d+%"))
         assert_text_not_truncated(page, metric(page, "Probability"), "the probability")
         verdict = answer(page).get_by_test_id("stAlert").first.inner_text()
         assert "It's a 1." in verdict or ("Not sure — 1 or" in verdict
@@ -176,5 +188,63 @@ def test_a_newcomer_draws_uploads_and_sets_up_the_best_reader(browser, newcomer_
         go_to(page, "Train", "Train the network")
         assert metric_value(page, "Total parameters") == "871,402"
         journey.shot("best-reader-set-up")
+    finally:
+        end_journey(journey)
+
+
+# Twenty drawings in the styles people differ in, each at its own place and size.
+HANDWRITING = [(digit, draw) for digit, draw in STYLES.values()][:20]
+
+
+def keep(page: Page, digit: int, strokes) -> None:
+    """Draw a digit, label it, keep it, and start again on a clear canvas."""
+    draw_digit(page, strokes)
+    choose_option(page, page.get_by_test_id("stSelectbox").filter(
+        has_text="This drawing is a"), str(digit))
+    page.get_by_role("button", name="Keep it").click()
+    expect(page.get_by_text(f"Kept as {a_digit(digit)}.").last).to_be_visible()
+    clear_canvas(page)
+
+
+def test_twenty_drawings_adapt_a_copy_that_is_kept_or_discarded(browser, app_url, app_log,
+                                                                dense_run):
+    journey = open_journey(browser, "draw-adapt", "1400x1000", app_log)
+    page = journey.page
+    try:
+        open_app(page, app_url, f"draw?run={dense_run}", "Draw a digit")
+        for number, (digit, draw) in enumerate(HANDWRITING[:19]):
+            keep(page, digit, draw(40 + 3 * number, 30 + 2 * number, 190 - 2 * number))
+        expect(metric(page, "My drawings")).to_contain_text("19")
+        expect(page.get_by_text("you have 19")).to_be_visible()
+        expect(page.get_by_role("button", name="Adapt to my handwriting")).to_have_count(0)
+        digit, draw = HANDWRITING[19]
+        keep(page, digit, draw(60, 40, 200))
+
+        # Adapt, then discard: the report goes, the run stays.
+        page.get_by_role("button", name="Adapt to my handwriting").click()
+        held_out = metric(page, "My drawings, held out")
+        expect(held_out).to_be_visible(timeout=120_000)
+        expect(held_out).to_contain_text(re.compile(r"\d+%.*points.*from \d+%", re.S))
+        expect(metric(page, "MNIST test set")).to_contain_text(re.compile(r"points.*from", re.S))
+        expect(page.get_by_text(f"A copy of run {dense_run}, fine-tuned on your 20 drawings")
+               ).to_be_visible()
+        journey.shot("adapted")
+        page.get_by_role("button", name="Discard it").click()
+        expect(held_out).to_have_count(0)
+        assert f"run={dense_run}" in page.url
+
+        # Adapt again and keep it: a new run, in the address bar and the sidebar.
+        page.get_by_role("button", name="Adapt to my handwriting").click()
+        expect(held_out).to_be_visible(timeout=120_000)
+        page.get_by_role("button", name="Keep it as a new run").click()
+        expect(page.get_by_text("The adapted model is a new run")).to_be_visible(
+            timeout=60_000)
+        page.wait_for_function(
+            "old => { const run = new URLSearchParams(location.search).get('run');"
+            " return run !== null && run !== old; }", arg=dense_run)
+        expect(sidebar(page).get_by_text(f"adapted from run {dense_run} to 20 of your drawings")
+               ).to_be_visible()
+        expect(metric(page, "My drawings")).to_contain_text("20")  # the drawings stay
+        journey.shot("kept-adapted")
     finally:
         end_journey(journey)

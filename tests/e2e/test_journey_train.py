@@ -81,6 +81,9 @@ def test_every_setting_the_code_a_training_and_a_stop(browser, app_url, app_log,
         assert move_slider(page, "Validation split", 2) == "0.20"
         expect(page.get_by_text(re.compile(r"20% held out for validation"))).to_be_visible()
         select_slider_option(page, "Training images", "5,000")
+        select_slider_option(page, "Add drawing-style examples", "15,000")
+        expect(page.get_by_text("15,000 drawing-style examples added to the training images")
+               ).to_be_visible()
         set_number_input(page, "Hidden layers", 2)
         expect(metric(page, "Layers")).to_contain_text("3")
         expect(metric(page, "Total parameters")).to_contain_text(
@@ -105,7 +108,7 @@ def test_every_setting_the_code_a_training_and_a_stop(browser, app_url, app_log,
         for part in ("epochs=3", "batch_size=64", "validation_split=0.2", "train_size=5000",
                      "hidden_layers=2", "units=256", "dropout=0.2", "activation=tanh",
                      "augment=true", "optimizer=adam", "learning_rate=0.003",
-                     "lr_schedule=cosine"):
+                     "lr_schedule=cosine", "drawing_examples=15000"):
             assert part in page.url, (part, page.url)
         journey.shot("every-setting")
 
@@ -114,6 +117,7 @@ def test_every_setting_the_code_a_training_and_a_stop(browser, app_url, app_log,
         code = page.get_by_test_id("stCode").first
         expect(code).to_contain_text('activation="tanh"')
         expect(code).to_contain_text("model.fit(")
+        expect(code).to_contain_text("Left out: the app adds 15000 drawing-style examples")
         page.get_by_role("tab", name="Functional").click()
         expect(page.get_by_test_id("stCode").filter(has_text="keras.Model(")).to_be_visible()
         journey.shot("code")
@@ -165,5 +169,25 @@ def test_every_setting_the_code_a_training_and_a_stop(browser, app_url, app_log,
                                 "batches")).to_be_visible()
         expect(sidebar(page).get_by_text(f"stopped during epoch {epoch}")).to_be_visible()
         journey.shot("stopped")
+    finally:
+        end_journey(journey)
+
+
+def test_drawing_style_examples_are_made_with_a_progress_bar(browser, app_url, app_log):
+    """A first training with drawing-style examples makes them, and says so as it goes."""
+    journey = open_journey(browser, "train-drawing-examples", "1400x1000",
+                           app_log)
+    page = journey.page
+    try:
+        open_app(page, app_url, "train?epochs=1&train_size=1000&drawing_examples=5000",
+                 "Train the network")
+        expect(page.get_by_text("5,000 drawing-style examples added to the training images")
+               ).to_be_visible()
+        page.get_by_role("button", name="Start training").click()
+        expect(progress_bar(page)).to_contain_text(
+            re.compile(r"Making the drawing-style examples: [\d,]+ of 5,000"), timeout=60_000)
+        journey.shot("making-examples")
+        expect(page.get_by_text("Training finished")).to_be_visible(timeout=240_000)
+        assert metric_value(page, "Epochs done") == "1/1"
     finally:
         end_journey(journey)
