@@ -18,7 +18,8 @@ if TYPE_CHECKING:
     from mnist_core.store import RunSummary
 
 RUN_COLOURS = qualitative.Plotly  # ten distinct colours, then they repeat
-TRAINING_SETTINGS = ("lr schedule", "batch size", "train size")  # not the model's own
+# The training's settings, not the model's own: an imported model has none of them.
+TRAINING_SETTINGS = ("lr schedule", "batch size", "train size", "drawing examples")
 IMPORTED = "imported"  # an imported run's "epochs"
 
 

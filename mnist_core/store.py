@@ -844,6 +844,7 @@ def _summary(run: StoredRun) -> RunSummary:
         "lr schedule": train.lr_schedule,
         "batch size": train.batch_size,
         "train size": train.train_size or "all",
+        "drawing examples": train.drawing_examples,
     }
     last = run.history[-1] if run.history else {}
     return RunSummary(

@@ -209,9 +209,7 @@ class TrainingJob:
         self._predictor: SnapshotPredictor | None = None
         self._in_background = False  # started with start(): yields the CPU to users
         self.store = store
-        if examples_dir is None and store is not None:
-            examples_dir = store.root / EXAMPLES_DIR
-        self.examples_dir = examples_dir
+        self._examples_dir = examples_dir
         self._examples_made = 0
         # Where a model made outside training came from: "imported from model.keras".
         self.origin: str | None = None
@@ -410,6 +408,12 @@ class TrainingJob:
         except Exception as error:  # shown to the user by the UI, never swallowed
             self._finish(JobStatus.FAILED, error=f"{type(error).__name__}: {error}")
 
+    def examples_dir(self) -> Path | None:
+        """Where drawing-style examples are kept: as given, else beside the store's runs."""
+        if self._examples_dir is None and self.store is not None:
+            return self.store.root / EXAMPLES_DIR
+        return self._examples_dir
+
     def _training_data(self):
         """((x_train, y_train), fit's validation arguments), prepared; None if stopped.
 
@@ -432,7 +436,7 @@ class TrainingJob:
 
         try:
             x_drawn, y_drawn = drawing_examples(x[:cut], y[:cut], config.drawing_examples,
-                                                cache_dir=self.examples_dir, on_progress=made)
+                                                cache_dir=self.examples_dir(), on_progress=made)
         except _Stopped:
             return None
         with self._lock:

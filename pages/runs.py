@@ -45,6 +45,9 @@ COLUMNS = {
     "lr schedule": st.column_config.TextColumn("LR schedule"),
     "batch size": st.column_config.NumberColumn("Batch size", format="%d"),
     "train size": st.column_config.TextColumn("Training images"),
+    "drawing examples": st.column_config.NumberColumn(
+        "Drawing examples", format="localized",
+        help="Drawing-style examples added to the training images."),
 }
 
 if st.session_state.pop(GO_DRAW, False):

@@ -519,7 +519,7 @@ def test_a_saved_run_loads_back_with_its_examples(data, tmp_path):
     store = RunStore(tmp_path)
     train_config = TrainConfig(epochs=1, train_size=500, drawing_examples=15_000)
     job = TrainingJob(data, SMALL, train_config, store=store)
-    assert job.examples_dir == tmp_path / EXAMPLES_DIR  # beside the runs
+    assert job.examples_dir() == tmp_path / EXAMPLES_DIR  # beside the runs
     job.stop()  # still queued: cancelled and saved, never trained
     config_file = tmp_path / job.run_id / "config.json"
     assert json.loads(config_file.read_text())["train"]["drawing_examples"] == 15_000
@@ -536,12 +536,12 @@ def test_the_examples_folder_beside_the_runs_is_never_listed_as_a_run(data, pool
     store = RunStore(tmp_path)
     job = TrainingJob(data, SMALL, TrainConfig(epochs=1, train_size=500), store=store)
     job.stop()
-    drawing_examples(*pool, 5, cache_dir=job.examples_dir)
+    drawing_examples(*pool, 5, cache_dir=job.examples_dir())
     assert _cache_files(tmp_path / EXAMPLES_DIR) == [cache_name(*pool, 5, 0)]
     assert [run.run_id for run in store.list_runs()] == [job.run_id]
     explicit = tmp_path / "elsewhere"
-    assert TrainingJob(data, SMALL, store=store, examples_dir=explicit).examples_dir == explicit
-    assert TrainingJob(data, SMALL).examples_dir is None
+    assert TrainingJob(data, SMALL, store=store, examples_dir=explicit).examples_dir() == explicit
+    assert TrainingJob(data, SMALL).examples_dir() is None
 
 
 # --- 6. Generated code and the command line ------------------------------------------------
