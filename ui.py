@@ -651,8 +651,10 @@ def sidebar_status(data: MnistData) -> None:
             st.sidebar.caption("Your latest finished run, opened for you. The Runs page "
                                "lists every run.")
     elif job is None and not is_training():
+        from mnist_core.reader import is_shipped
+
         st.sidebar.caption("No model of your own yet: the ready reader shipped with the app "
-                           "reads your drawings." if reader() else "No trained model yet.")
+                           "reads your drawings." if is_shipped() else "No trained model yet.")
     st.sidebar.caption(f"Data: {data.name}", help=data.source)
 
 

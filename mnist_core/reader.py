@@ -54,6 +54,12 @@ def reader_path(models_dir: Path | None = None) -> Path:
     return Path(models_dir or MODELS_DIR) / READER_FILE
 
 
+def is_shipped(models_dir: Path | None = None) -> bool:
+    """Whether the reader's files are there, without loading Keras (the sidebar asks)."""
+    return reader_path(models_dir).is_file() and (Path(models_dir or MODELS_DIR)
+                                                  / INFO_FILE).is_file()
+
+
 def read_info(models_dir: Path | None = None) -> ReaderInfo:
     """The reader's JSON; OSError, ValueError or KeyError if it is missing or unreadable."""
     info = json.loads((Path(models_dir or MODELS_DIR) / INFO_FILE).read_text())
