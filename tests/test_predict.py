@@ -152,3 +152,33 @@ def test_the_snapshot_predictor_follows_each_snapshot_in_either_path(
         np.testing.assert_allclose(predictor.softmax(snapshot, images), expected, atol=1e-5)
         np.testing.assert_allclose(predictor.softmax(snapshot, images[0]), expected[0],
                                    atol=1e-5)
+
+
+def test_many_networks_read_in_a_row_print_no_retracing_warning():
+    """Each network's inference is traced once: six new ones in a row (the ready reader,
+    a run, its snapshots…) are no loop retracing one function, and the server's
+    terminal stays quiet about it."""
+    import logging
+
+    from mnist_core.config import ModelConfig
+    from mnist_core.model import build_model
+
+    class Kept(logging.Handler):
+        def __init__(self) -> None:
+            super().__init__()
+            self.messages: list[str] = []
+
+        def emit(self, record: logging.LogRecord) -> None:
+            self.messages.append(record.getMessage())
+
+    kept, logger = Kept(), logging.getLogger("tensorflow")
+    logger.addHandler(kept)
+    try:
+        x = np.zeros((2, 28, 28), np.float32)
+        for units in range(1, 8):
+            predict_proba(build_model(ModelConfig(hidden_units=(units,))), x)
+            logger.warning("a warning the app does not drop")
+    finally:
+        logger.removeHandler(kept)
+    assert kept.messages.count("a warning the app does not drop") == 7
+    assert not [message for message in kept.messages if "retracing" in message]

@@ -74,13 +74,14 @@ def test_every_default_is_a_valid_setup():
     assert configs(DEFAULTS) == (ModelConfig(), TrainConfig())
 
 
-def test_the_setup_for_drawings_is_the_deeper_cnn_and_survives_a_link():
+def test_the_setup_for_drawings_is_the_deeper_cnn_with_drawing_examples_and_survives_a_link():
     values, messages = setup_from_link(link_parameters(DRAWINGS_SETUP))
     assert messages == [] and {**DEFAULTS, **values} == {**DEFAULTS, **DRAWINGS_SETUP}
     model_config, train_config = configs(DRAWINGS_SETUP)
     assert model_config == ModelConfig(architecture="deep_cnn", hidden_units=(), dropout=0.5,
                                        augment=True, optimizer="adam")
-    assert (train_config.epochs, train_config.lr_schedule) == (12, "cosine")
+    assert (train_config.epochs, train_config.lr_schedule) == (6, "cosine")
+    assert train_config.drawing_examples == 15_000
 
 
 def test_convnets_ignore_the_dense_settings():

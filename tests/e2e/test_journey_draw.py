@@ -185,7 +185,10 @@ def test_a_newcomer_draws_uploads_and_sets_up_the_best_reader(browser, newcomer_
         expect(sidebar(page).get_by_role("combobox", name="Architecture")).to_have_value(
             "Deeper CNN (batch norm)")
         expect(page).to_have_url(re.compile(r"architecture=deep_cnn"))
+        expect(page).to_have_url(re.compile(r"drawing_examples=15000"))
         go_to(page, "Train", "Train the network")
+        expect(page.get_by_text("15,000 drawing-style examples added to the training images")
+               ).to_be_visible()
         assert metric_value(page, "Total parameters") == "871,402"
         journey.shot("best-reader-set-up")
     finally:
