@@ -49,7 +49,7 @@ def drawing_examples(
     path = None if cache_dir is None else Path(cache_dir) / cache_name(x_pool, y_pool, count, seed)
     if path is not None and path.exists():
         try:
-            with np.load(path) as saved:
+            with np.load(path, allow_pickle=False) as saved:
                 return saved["x"], saved["y"]
         except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile):
             pass  # a damaged file (cut short, emptied, garbled) is made again

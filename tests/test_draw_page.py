@@ -137,7 +137,15 @@ def test_an_uploaded_picture_is_shown_and_prepared_without_a_model(mnist):
     assert at.session_state["drawing"] is not None
     x = at.session_state["drawing"]
     assert x.shape == (28, 28) and 0.9 < x.max() <= 1.0
-    # No model yet: the page offers a quick training instead of a prediction.
+    # No model of one's own yet: the ready reader reads it, and a quick training is offered.
+    assert metrics(at)["Prediction"] == "7"
+    assert [b for b in at.button if b.label == "Quick train (1 epoch)"]
+
+
+def test_without_a_model_or_reader_an_upload_offers_a_quick_training(mnist, without_reader):
+    at = to_upload(app_at("draw"))
+    at.file_uploader[0].upload("seven.jpg", photo(mnist, SEVEN), "image/jpeg").run()
+    assert not at.exception and at.session_state["drawing"] is not None
     assert "Prediction" not in metrics(at)
     assert [b for b in at.button if b.label == "Quick train (1 epoch)"]
 

@@ -29,6 +29,7 @@ from mnist_core.setup import (
     ALL_IMAGES,
     BATCH_SIZES,
     DEFAULTS,
+    DRAWING_EXAMPLES,
     LEARNING_RATES,
     MAX_CNN_DROPOUT,
     MAX_DROPOUT,
@@ -440,6 +441,7 @@ VALID = {
     "optimizer": lambda v: v in ("rmsprop", "adam", "sgd"),
     "learning_rate": lambda v: v in LEARNING_RATES,
     "lr_schedule": lambda v: v in ("constant", "cosine"),
+    "drawing_examples": lambda v: type(v) is int and v in DRAWING_EXAMPLES,
 }
 
 
