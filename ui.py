@@ -399,6 +399,14 @@ def is_reader(job) -> bool:
     return job is not None and job.run_id == READER_ID
 
 
+def reading_job():
+    """The run this session draws with, else the ready reader's job, else None."""
+    job = model_job()
+    if job is None and (ready := reader()) is not None:
+        return ready.job
+    return job
+
+
 def model_or_reader():
     """`snapshot_model()`, else the ready reader as (model, 1, its job), else None.
 
@@ -702,7 +710,7 @@ def naive_versus_mnist_style(naive, x) -> None:
     """The same drawing shrunk naively and prepared like MNIST, with the model's answer."""
     from mnist_core.figures import tile
 
-    job = model_job()
+    job = reading_job()
     answers = None
     if job is not None:
         import numpy as np
@@ -750,7 +758,7 @@ def my_drawings_summary() -> None:
         return
     x = np.array([image for image, _ in drawings])
     y = np.array([label for _, label in drawings])
-    job = model_job() or (reader().job if reader() else None)
+    job = reading_job()
     with metrics_row():
         st.metric("My drawings", len(drawings), width="content")
         if job is not None:

@@ -80,10 +80,10 @@ def answer_panel(x: np.ndarray | None, steps, source: str, polling: bool) -> Non
             st.metric("Probability", f"{reading.probabilities[reading.digit]:.1%}",
                       width="content",
                       help="The softmax output for this digit, for the drawing as it is.")
-            if job is not None and ready is not None:
-                yardstick = read_digit_at(ready.job.predictor, ready.job.latest_snapshot(), x)
-                st.metric("The ready reader", f"{yardstick.digit}, "
-                          f"{yardstick.probabilities[yardstick.digit]:.0%}", width="content",
+            if job is not None and ready is not None:  # the drawing alone: one image, not nine
+                softmax = ready.job.predictor.softmax(ready.job.latest_snapshot(), x)
+                st.metric("The ready reader", f"{softmax.argmax()}, {softmax.max():.0%}",
+                          width="content",
                           help=f"A yardstick: {ready.words}, shipped with the app.")
         verdict = reading.verdict
         if verdict.sure:
@@ -231,8 +231,7 @@ def adapt_section() -> None:
     from mnist_core.adapt import MIN_DRAWINGS
 
     drawings = st.session_state["my_drawings"]
-    ready = ui.reader()
-    job = ui.model_job() or (ready.job if ready else None)
+    job = ui.reading_job()
     if not drawings or job is None or ui.is_active(job):
         return
     st.subheader("Adapt to my handwriting")

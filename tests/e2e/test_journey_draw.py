@@ -124,7 +124,8 @@ def test_a_newcomer_draws_uploads_and_sets_up_the_best_reader(browser, newcomer_
         # A tall 1: the answer, the ready reader's beside it, and the preparation in
         # small squares on one row.
         assert draw_digit(page, one(*LARGE)) == "1"
-        expect(metric(page, "The ready reader")).to_contain_text(re.compile(r"\b1, \d+%"))
+        expect(metric(page, "The ready reader").get_by_test_id("stMetricValue")).to_have_text(
+            re.compile(r"^1, \d+%$"))
         assert_text_not_truncated(page, metric(page, "Probability"), "the probability")
         verdict = answer(page).get_by_test_id("stAlert").first.inner_text()
         assert "It's a 1." in verdict or ("Not sure — 1 or" in verdict
