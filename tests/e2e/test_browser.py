@@ -149,6 +149,9 @@ def select_slider_option(page: Page, label: str, option: str, max_steps: int = 1
 
 
 def _as_number(text: str | None) -> float:
+    """A slider's shown value as a number: "none" is the least, "all 60,000" 60,000."""
+    if text == "none":
+        return 0.0
     digits = re.sub(r"[^\d.]", "", text or "")
     return float(digits) if digits else math.inf
 
