@@ -30,7 +30,7 @@ REBUILD_COMMAND = "python -m mnist_core reader"
 # 60,000 training digits plus drawing-style examples of them (docs/recognition.md).
 READER_MODEL = ModelConfig(architecture="deep_cnn", dropout=0.5, augment=True,
                            optimizer="adam")
-READER_TRAINING = TrainConfig(epochs=15, validation_split=0.0, lr_schedule="cosine",
+READER_TRAINING = TrainConfig(epochs=20, validation_split=0.0, lr_schedule="cosine",
                               drawing_examples=30_000)
 BENCHMARK_DRAWINGS, BENCHMARK_SEED = 1_000, 1  # bench/drawn_digits.py's drawings
 
