@@ -24,7 +24,7 @@ from mnist_core.config import (
     TrainConfig,
 )
 from mnist_core.data import MnistData, load_mnist
-from mnist_core.setup import (
+from mnist_core.settings import (
     ALL_IMAGES,
     BATCH_SIZES,
     DEFAULTS,
@@ -263,8 +263,8 @@ def runs():
     """
     import atexit
 
-    from mnist_core.registry import RunRegistry
-    from mnist_core.store import RunStore
+    from mnist_core.runs.registry import RunRegistry
+    from mnist_core.runs.store import RunStore
 
     registry = RunRegistry(store=RunStore())  # marks runs a killed server left as interrupted
     atexit.register(registry.shutdown)  # stop trainings cleanly when the server stops
@@ -382,7 +382,7 @@ def reader() -> Reader | None:
     or refused: then the app asks for a training first, as without it."""
     from mnist_core.model_file import ModelFileError
     from mnist_core.reader import load_reader, read_info
-    from mnist_core.train import TrainingJob
+    from mnist_core.runs.train import TrainingJob
 
     try:
         info = read_info()
@@ -437,7 +437,7 @@ def import_model(data: bytes, name: str):
 def keep_model(model, name: str, origin: str | None = None):
     """A network made outside training (uploaded, adapted) as a new finished run that
     this session follows, tested on MNIST and saved like any run; the job."""
-    from mnist_core.train import TrainingJob
+    from mnist_core.runs.train import TrainingJob
 
     job = TrainingJob.imported(mnist(), model, name, origin=origin)
     runs().add(job, owner())
@@ -455,7 +455,7 @@ def is_training() -> bool:
 
 def start_training(model_config: ModelConfig, train_config: TrainConfig) -> None:
     """Submit a run: it starts now or waits for a free slot, and outlives reruns."""
-    from mnist_core.train import TrainingJob
+    from mnist_core.runs.train import TrainingJob
 
     if is_training():
         st.warning("A run is already in progress: stop it before starting another.")
@@ -488,7 +488,7 @@ def training_monitor() -> None:
 
 
 def _progress(job, polling: bool) -> None:
-    from mnist_core.train import JobStatus
+    from mnist_core.runs.records import JobStatus
 
     progress = job.progress()
     if polling and progress.status.is_done:
@@ -510,7 +510,7 @@ def _progress(job, polling: bool) -> None:
 
 def _charts(job) -> None:
     from mnist_core.figures import history_figure
-    from mnist_core.train import JobStatus
+    from mnist_core.runs.records import JobStatus
 
     progress = job.progress()
     if progress.status == JobStatus.QUEUED:
@@ -577,7 +577,7 @@ def _metrics(progress) -> None:
 
 
 def _outcome(progress) -> None:
-    from mnist_core.train import JobStatus
+    from mnist_core.runs.records import JobStatus
 
     if progress.status == JobStatus.FINISHED:
         st.success(f"Training finished: test accuracy **{progress.test_accuracy:.2%}**, "

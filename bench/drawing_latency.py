@@ -89,7 +89,7 @@ def server_latencies(count: int, gap_s: float) -> dict[str, list[float]]:
     from mnist_core.drawings import drawn_test_set
     from mnist_core.predict import read_digit_at
     from mnist_core.preprocess import preprocess_canvas
-    from mnist_core.train import TrainingJob
+    from mnist_core.runs.train import TrainingJob
 
     data = load_mnist()
     job = TrainingJob(data, ModelConfig(), TrainConfig(epochs=1, train_size=5000))

@@ -43,8 +43,8 @@ from mnist_core.drawings import draw_scribble, drawn_test_set  # noqa: E402
 from mnist_core.predict import predict_proba  # noqa: E402
 from mnist_core.preprocess import naive_resize, preprocess_canvas, preprocess_steps  # noqa: E402
 from mnist_core.reader import load_reader, read_info, reader_path  # noqa: E402
+from mnist_core.runs.train import TrainingJob  # noqa: E402
 from mnist_core.stroke_digits import hand_drawn_set  # noqa: E402
-from mnist_core.train import TrainingJob  # noqa: E402
 
 MODELS = {  # name: the network, its epochs' argument, its learning-rate schedule
     "dense (classic)": (ModelConfig(), "dense_epochs", "constant"),

@@ -290,7 +290,8 @@ def examples_minutes(data, training: TrainConfig, examples_dir: Path,
 
 def measure(name: str, candidate: Candidate, data, measures: Measures, examples_dir: Path,
             made: dict) -> dict:
-    from mnist_core.train import JobStatus, TrainingJob
+    from mnist_core.runs.records import JobStatus
+    from mnist_core.runs.train import TrainingJob
 
     training = candidate.training
     row = {"candidate": name, "network": candidate.summary,
@@ -345,8 +346,8 @@ def main() -> None:
         return
 
     from mnist_core.data import load_mnist
-    from mnist_core.store import default_runs_dir
-    from mnist_core.train import EXAMPLES_DIR
+    from mnist_core.runs.store import default_runs_dir
+    from mnist_core.runs.train import EXAMPLES_DIR
 
     data = load_mnist()
     examples_dir = default_runs_dir() / EXAMPLES_DIR

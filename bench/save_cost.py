@@ -25,11 +25,13 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 import numpy as np  # noqa: E402
 
-from mnist_core import store as store_module  # noqa: E402
+from mnist_core.atomic import atomic_save_model, atomic_write  # noqa: E402
 from mnist_core.config import ModelConfig, TrainConfig  # noqa: E402
 from mnist_core.data import load_mnist  # noqa: E402
-from mnist_core.store import RunStore, atomic_save_model, atomic_write  # noqa: E402
-from mnist_core.train import JobStatus, TrainingJob  # noqa: E402
+from mnist_core.runs import store as store_module  # noqa: E402
+from mnist_core.runs.records import JobStatus  # noqa: E402
+from mnist_core.runs.store import RunStore  # noqa: E402
+from mnist_core.runs.train import TrainingJob  # noqa: E402
 
 
 class TimedStore(RunStore):

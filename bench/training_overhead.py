@@ -24,7 +24,8 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 from mnist_core.config import ModelConfig, TrainConfig  # noqa: E402
 from mnist_core.data import load_mnist, prepare  # noqa: E402
 from mnist_core.model import build_model  # noqa: E402
-from mnist_core.train import JobStatus, TrainingJob  # noqa: E402
+from mnist_core.runs.records import JobStatus  # noqa: E402
+from mnist_core.runs.train import TrainingJob  # noqa: E402
 
 
 def plain_keras(data, model_config: ModelConfig, train_config: TrainConfig) -> float:

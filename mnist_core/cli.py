@@ -202,8 +202,9 @@ def train(args: argparse.Namespace) -> int:
 
     from mnist_core.data import load_mnist, validation_count
     from mnist_core.model import summary_rows, summary_text
-    from mnist_core.store import default_runs_dir
-    from mnist_core.train import EXAMPLES_DIR, JobStatus, TrainingJob
+    from mnist_core.runs.records import JobStatus
+    from mnist_core.runs.store import default_runs_dir
+    from mnist_core.runs.train import EXAMPLES_DIR, TrainingJob
 
     data = load_mnist()
     store = None if args.no_save else _store(args)
@@ -249,8 +250,8 @@ def train(args: argparse.Namespace) -> int:
 def reader(args: argparse.Namespace) -> int:
     from mnist_core.data import load_mnist
     from mnist_core.reader import MODELS_DIR, READER_TRAINING, build_reader
-    from mnist_core.store import default_runs_dir
-    from mnist_core.train import EXAMPLES_DIR
+    from mnist_core.runs.store import default_runs_dir
+    from mnist_core.runs.train import EXAMPLES_DIR
 
     data = load_mnist()
     out = args.out or MODELS_DIR
@@ -367,7 +368,7 @@ def predict(args: argparse.Namespace) -> int:
 
 def _store(args: argparse.Namespace):
     """The runs directory named on the command line, else the default one."""
-    from mnist_core.store import RunStore
+    from mnist_core.runs.store import RunStore
 
     return RunStore(args.runs_dir)
 
@@ -522,7 +523,7 @@ def runs_show(args: argparse.Namespace) -> int:
 
 
 def runs_export(args: argparse.Namespace) -> int:
-    from mnist_core.store import ExportExists
+    from mnist_core.runs.errors import ExportExists
 
     try:
         copied = _store(args).export(args.run_id, args.dest, overwrite=args.force)

@@ -7,15 +7,13 @@ from __future__ import annotations
 
 import html
 from datetime import datetime
-from typing import TYPE_CHECKING, Any, Iterable, Mapping, Sequence
+from typing import Any, Iterable, Mapping, Sequence
 
 import plotly.graph_objects as go
 from plotly.colors import qualitative
 
 from mnist_core.figures import BOTTOM_LEGEND, METRIC_TITLES
-
-if TYPE_CHECKING:
-    from mnist_core.store import RunSummary
+from mnist_core.runs.stored import RunSummary
 
 RUN_COLOURS = qualitative.Plotly  # ten distinct colours, then they repeat
 # The training's settings, not the model's own: an imported model has none of them.

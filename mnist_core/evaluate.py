@@ -170,7 +170,7 @@ def softmax_of(model: keras.Model, x_test: np.ndarray, batch_size: int = BATCH_S
     seconds for the 10,000 test images); tracing it costs little (~0.1 s).
     `model.predict` is as fast for the CNN but slower for the dense model.
     """
-    from mnist_core.predict import graph_call
+    from mnist_core.predict import graph_call  # TensorFlow: only once a model is evaluated
 
     x = prepare_images(np.asarray(x_test)).reshape(-1, *model.input_shape[1:])
     if not len(x):

@@ -5,14 +5,13 @@ from __future__ import annotations
 import base64
 import io
 import math
-from typing import TYPE_CHECKING, Sequence
+from typing import Sequence
 
 import numpy as np
 import plotly.graph_objects as go
 from PIL import Image
 
-if TYPE_CHECKING:  # keeps TensorFlow out of pages that only draw figures
-    from mnist_core.train import BatchRecord, EpochRecord
+from mnist_core.runs.records import BatchRecord, EpochRecord
 
 TRAIN_COLOUR = "#1f77b4"
 VALIDATION_COLOUR = "#ff7f0e"

@@ -17,7 +17,7 @@ from __future__ import annotations
 import threading
 import weakref
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Callable, Sequence
+from typing import Callable, Sequence
 
 import numpy as np
 
@@ -26,9 +26,7 @@ from mnist_core.config import ModelConfig
 from mnist_core.data import IMAGE_SIZE
 from mnist_core.model import build_model
 from mnist_core.quiet_keras import keras
-
-if TYPE_CHECKING:
-    from mnist_core.train import Snapshot
+from mnist_core.runs.records import Snapshot
 
 BLANK = np.zeros((IMAGE_SIZE, IMAGE_SIZE), np.float32)
 

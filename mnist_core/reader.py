@@ -90,7 +90,8 @@ def build_reader(data: MnistData, models_dir: Path | None = None,
                  examples_dir: Path | None = None, verbose: int = 2) -> ReaderInfo:
     """Train the reader from scratch, measure it, and write its model file and JSON."""
     from mnist_core.quiet_keras import keras
-    from mnist_core.train import JobStatus, TrainingJob
+    from mnist_core.runs.records import JobStatus
+    from mnist_core.runs.train import TrainingJob
 
     started = time.time()
     job = TrainingJob(data, READER_MODEL, READER_TRAINING, examples_dir=examples_dir,

@@ -11,7 +11,7 @@ from mnist_core.confidence import RULE_TEXT
 from mnist_core.figures import evolution_figure, softmax_figure, tile
 from mnist_core.images import ImageError, load_image
 from mnist_core.preprocess import THICK_PEN_TEXT, naive_resize, preprocess_steps
-from mnist_core.setup import DRAWINGS_SETUP, DRAWINGS_SETUP_TEXT
+from mnist_core.settings import DRAWINGS_SETUP, DRAWINGS_SETUP_TEXT
 from mnist_core.wording import a_digit
 
 CANVAS_SIZE = 280

@@ -5,7 +5,8 @@ import streamlit as st
 import ui
 from mnist_core.compare import compare_figure, run_label, table_rows
 from mnist_core.model_file import ModelFileError
-from mnist_core.store import CONFIG_FILE, HISTORY_CSV, RunActive, StoreError
+from mnist_core.runs.errors import RunActive, StoreError
+from mnist_core.runs.stored import CONFIG_FILE, HISTORY_CSV
 
 model_config, train_config = ui.page_config()
 

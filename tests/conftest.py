@@ -40,7 +40,8 @@ def mnist():
 @pytest.fixture(scope="session")
 def trained_model(mnist):
     """The default classic model after 2 epochs on 30,000 images (~97% test accuracy)."""
-    from mnist_core.train import JobStatus, TrainConfig, TrainingJob
+    from mnist_core.runs.records import JobStatus
+    from mnist_core.runs.train import TrainConfig, TrainingJob
 
     job = TrainingJob(mnist, train_config=TrainConfig(epochs=2, train_size=30_000))
     job.run()

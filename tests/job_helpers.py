@@ -6,7 +6,8 @@ import time
 
 import pytest
 
-from mnist_core.train import JobProgress, TrainingJob
+from mnist_core.runs.records import JobProgress
+from mnist_core.runs.train import TrainingJob
 
 TIMEOUT = 120  # seconds; far above what any job here needs, so a hang fails instead of blocking
 

@@ -14,7 +14,7 @@ from pathlib import Path
 import numpy as np
 
 from mnist_core.model import load_model
-from mnist_core.store import HISTORY_CSV, HISTORY_JSON, MODEL_FILE, RUN_FILE, WEIGHTS_FILE
+from mnist_core.runs.stored import HISTORY_CSV, HISTORY_JSON, MODEL_FILE, RUN_FILE, WEIGHTS_FILE
 
 
 def history_csv_epochs(run_dir: Path) -> list[int]:

@@ -190,7 +190,8 @@ def small_data(mnist):
 
 @pytest.mark.parametrize("name", list(CONFIGS))
 def test_each_architecture_trains(small_data, name):
-    from mnist_core.train import JobStatus, TrainingJob
+    from mnist_core.runs.records import JobStatus
+    from mnist_core.runs.train import TrainingJob
 
     # No validation split: one traced function less per model, on a slow shared CPU.
     train_config = TrainConfig(epochs=1, batch_size=32, validation_split=0.0)

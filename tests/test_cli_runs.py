@@ -337,8 +337,9 @@ class StopInEpoch(keras.callbacks.Callback):
 
 
 def test_evaluate_a_stopped_run_says_which_epochs_weights_it_reads(mnist, tmp_path):
-    from mnist_core.store import RunStore
-    from mnist_core.train import JobStatus, TrainingJob
+    from mnist_core.runs.records import JobStatus
+    from mnist_core.runs.store import RunStore
+    from mnist_core.runs.train import TrainingJob
 
     store = RunStore(tmp_path / "runs")
     stop = StopInEpoch(2)

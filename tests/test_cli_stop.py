@@ -17,7 +17,7 @@ from pathlib import Path
 import numpy as np
 
 from mnist_core.model import load_model
-from mnist_core.store import RunStore
+from mnist_core.runs.store import RunStore
 
 ROOT = Path(__file__).resolve().parents[1]
 TIMEOUT = 300

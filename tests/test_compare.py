@@ -9,8 +9,10 @@ import pytest
 from mnist_core.compare import RUN_COLOURS, compare_figure, run_label, table_rows
 from mnist_core.config import ModelConfig
 from mnist_core.model import build_model
-from mnist_core.store import RunStore, RunSummary
-from mnist_core.train import EpochRecord, TrainingJob
+from mnist_core.runs.records import EpochRecord
+from mnist_core.runs.store import RunStore
+from mnist_core.runs.stored import RunSummary
+from mnist_core.runs.train import TrainingJob
 
 
 def rows(losses, accuracies, val_losses, val_accuracies):

@@ -156,7 +156,8 @@ def test_nudged_copies_of_a_blank_input_stay_blank():
 @pytest.fixture(scope="module")
 def small_job(mnist):
     from mnist_core.data import MnistData
-    from mnist_core.train import JobStatus, TrainingJob
+    from mnist_core.runs.records import JobStatus
+    from mnist_core.runs.train import TrainingJob
 
     data = MnistData(mnist.x_train[:3000], mnist.y_train[:3000],
                      mnist.x_test[:500], mnist.y_test[:500], source="first 3,000 images")
@@ -216,7 +217,7 @@ def verdicts(mnist, trained_model):
 
     Read as the Draw page does: through a SnapshotPredictor holding the model's weights.
     """
-    from mnist_core.train import Snapshot
+    from mnist_core.runs.records import Snapshot
 
     predictor = SnapshotPredictor(ModelConfig())
     snapshot = Snapshot(epoch=1, weights=tuple(trained_model.get_weights()))

@@ -9,7 +9,7 @@ import re
 import numpy as np
 import pytest
 
-from mnist_core import setup
+from mnist_core import settings as setup
 from mnist_core.data import (
     INPUT_DIM,
     MNIST_DATA_ENV,

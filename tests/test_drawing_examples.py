@@ -21,15 +21,16 @@ import pytest
 from job_helpers import TIMEOUT, wait_until
 
 import mnist_core.drawing_examples as examples_module
-import mnist_core.train as train_module
+import mnist_core.runs.train as train_module
 from mnist_core.cli import build_parser, main
 from mnist_core.codegen import LINE_LENGTH, STYLES, keras_code
 from mnist_core.config import MAX_DRAWING_EXAMPLES, ModelConfig, TrainConfig
 from mnist_core.data import MnistData, prepare
 from mnist_core.drawing_examples import cache_name, drawing_examples
-from mnist_core.setup import DRAWING_EXAMPLES, configs, link_parameters, setup_from_link
-from mnist_core.store import RunStore
-from mnist_core.train import EXAMPLES_DIR, JobStatus, TrainingJob
+from mnist_core.runs.records import JobStatus
+from mnist_core.runs.store import RunStore
+from mnist_core.runs.train import EXAMPLES_DIR, TrainingJob
+from mnist_core.settings import DRAWING_EXAMPLES, configs, link_parameters, setup_from_link
 
 SMALL = ModelConfig(hidden_units=(16,))  # for runs that are saved, never trained
 

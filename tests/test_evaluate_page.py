@@ -213,7 +213,7 @@ def test_a_convnet_is_evaluated_too(mnist):
 def test_an_imported_model_is_evaluated_and_named_by_its_file(trained_model, mnist):
     """A model uploaded on the Runs page is a finished run with one snapshot: evaluated alike."""
     import ui
-    from mnist_core.train import TrainingJob
+    from mnist_core.runs.train import TrainingJob
 
     job = TrainingJob.imported(mnist, trained_model, "my_model.keras")
     ui.runs().add(job, owner="someone else")

@@ -19,7 +19,7 @@ from mnist_core.figures import (
     tile_origin,
     vector_strip_figure,
 )
-from mnist_core.train import BatchRecord, EpochRecord
+from mnist_core.runs.records import BatchRecord, EpochRecord
 
 
 def record(epoch: int, loss: float, accuracy: float, val: bool = True) -> EpochRecord:

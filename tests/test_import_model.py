@@ -12,7 +12,8 @@ import pytest
 from mnist_core.config import ModelConfig, TrainConfig
 from mnist_core.model import ModelFileError, build_model, config_of, load_model
 from mnist_core.predict import predict_proba
-from mnist_core.train import JobStatus, TrainingJob
+from mnist_core.runs.records import JobStatus
+from mnist_core.runs.train import TrainingJob
 
 
 @pytest.fixture(scope="module")

@@ -239,7 +239,7 @@ class HoldAfterFirstEpoch(keras.callbacks.Callback):
 
 def test_a_model_still_training_is_shown_at_its_latest_epoch(mnist):
     import ui
-    from mnist_core.train import TrainConfig, TrainingJob
+    from mnist_core.runs.train import TrainConfig, TrainingJob
 
     gate = HoldAfterFirstEpoch()
     job = TrainingJob(mnist, train_config=TrainConfig(epochs=2, train_size=1_000),

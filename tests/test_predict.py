@@ -135,7 +135,7 @@ def test_the_snapshot_predictor_follows_each_snapshot_in_either_path(
     from mnist_core.config import ModelConfig
     from mnist_core.model import build_model
     from mnist_core.predict import SnapshotPredictor
-    from mnist_core.train import Snapshot
+    from mnist_core.runs.records import Snapshot
 
     if architecture == "dense":
         def no_tensorflow(model):

@@ -9,8 +9,8 @@ import threading
 import pytest
 
 from mnist_core.config import ModelConfig, TrainConfig
-from mnist_core.priority import TRAINING_NICENESS, yield_cpu_to_users
-from mnist_core.train import TrainingJob
+from mnist_core.runs.priority import TRAINING_NICENESS, yield_cpu_to_users
+from mnist_core.runs.train import TrainingJob
 
 pytestmark = pytest.mark.skipif(not sys.platform.startswith("linux"),
                                 reason="per-thread priorities are Linux-only")

@@ -25,7 +25,7 @@ from PIL import Image
 from mnist_core import images
 from mnist_core.images import ImageError, load_image
 from mnist_core.preprocess import IMAGE_SIZE, naive_resize, preprocess_canvas, preprocess_steps
-from mnist_core.setup import (
+from mnist_core.settings import (
     ALL_IMAGES,
     BATCH_SIZES,
     DEFAULTS,

@@ -1,4 +1,4 @@
-"""The run machinery: stopping, epoch snapshots, the snapshot predictor, and mnist_core.registry.
+"""The run machinery: stopping, epoch snapshots, the snapshot predictor, and mnist_core.runs.registry.
 
 Every job trains a small network on a few hundred to a few thousand real MNIST
 digits and is evaluated on 200 test digits, so the whole file stays well under a
@@ -21,13 +21,14 @@ from mnist_core.config import ModelConfig, TrainConfig
 from mnist_core.data import MnistData
 from mnist_core.model import build_model
 from mnist_core.predict import predict_proba
-from mnist_core.registry import (
+from mnist_core.runs.records import JobProgress, JobStatus
+from mnist_core.runs.registry import (
     MAX_TRAININGS_ENV,
     RunRegistry,
     default_max_concurrent,
     is_valid_run_id,
 )
-from mnist_core.train import JobProgress, JobStatus, TrainingJob
+from mnist_core.runs.train import TrainingJob
 
 SMALL = ModelConfig(hidden_units=(32,))  # fast to trace and to train; the machinery is the same
 

@@ -17,9 +17,10 @@ from pathlib import Path
 import pytest
 from apptest_helpers import app_at, train_on_train_page, wait_for_training
 
-import mnist_core.store as store_module
+import mnist_core.runs.liveness as liveness
+from mnist_core.atomic import atomic_write_json
 from mnist_core.config import ModelConfig, TrainConfig
-from mnist_core.store import atomic_write_json
+from mnist_core.runs.stored import HISTORY_FIELDS
 
 TABLE = "runs_table"
 
@@ -66,7 +67,7 @@ def fake_run(run_id: str, status: str, process: dict) -> Path:
         "model": ModelConfig(hidden_units=(16,)).to_dict(), "train": TrainConfig().to_dict(),
     })
     atomic_write_json(run_dir / "history.json", [])
-    (run_dir / "history.csv").write_text(",".join(store_module.HISTORY_FIELDS) + "\n")
+    (run_dir / "history.csv").write_text(",".join(HISTORY_FIELDS) + "\n")
     atomic_write_json(run_dir / "run.json", {
         "id": run_id, "status": status, "created": time.time(), "process": process,
     })
@@ -131,7 +132,7 @@ def test_the_table_fits_its_results_with_human_headers_and_dashes(run_id):
 def test_an_imported_model_reads_imported_with_its_test_accuracy(mnist):
     import ui
     from mnist_core.model import build_model
-    from mnist_core.train import TrainingJob
+    from mnist_core.runs.train import TrainingJob
 
     job = TrainingJob.imported(mnist, build_model(ModelConfig(hidden_units=(16,))), "x.keras")
     ui.runs().add(job, owner="someone else")
@@ -251,8 +252,8 @@ def test_delete_asks_first_then_removes_the_run_from_table_disk_and_memory():
 def test_a_run_still_training_is_not_deleted():
     alive = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(120)"])
     try:
-        owner = {**store_module._this_process(), "pid": alive.pid,
-                 "started": store_module._process_start_time(alive.pid)}
+        owner = {**liveness.this_process(), "pid": alive.pid,
+                 "started": liveness.process_start_time(alive.pid)}
         run_dir = fake_run("Alive002", "running", owner)
         at = app_at("runs")
         assert table(at).loc["Alive002", "status"] == "running"
@@ -274,7 +275,7 @@ def test_a_run_left_by_a_killed_server_shows_as_interrupted():
     dead = subprocess.Popen([sys.executable, "-c", "pass"])
     dead.wait()
     run_dir = fake_run("Orphan02", "running",
-                       {**store_module._this_process(), "pid": dead.pid, "started": "1"})
+                       {**liveness.this_process(), "pid": dead.pid, "started": "1"})
     try:
         at = app_at("runs")
         assert not at.exception

@@ -7,7 +7,7 @@ from apptest_helpers import ROOT, TIMEOUT
 from streamlit.testing.v1 import AppTest
 
 from mnist_core.config import ModelConfig, TrainConfig
-from mnist_core.setup import (
+from mnist_core.settings import (
     DEFAULTS,
     DRAWINGS_SETUP,
     SETTINGS,

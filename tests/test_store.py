@@ -1,4 +1,4 @@
-"""mnist_core.store: runs saved on disk as they train, atomically, and read back safely.
+"""mnist_core.runs.store: runs saved on disk as they train, atomically, and read back safely.
 
 Trainings here are tiny (a 16-unit network, 1,000 digits, 1–3 epochs, 300 test
 digits), except the one killed with SIGKILL, which runs the real command line.
@@ -22,22 +22,18 @@ import pytest
 from job_helpers import TIMEOUT, wait_until
 from kill_checks import check_files_as_killed, check_recovered
 
-import mnist_core.store as store_module
+import mnist_core.runs.liveness as liveness
+import mnist_core.runs.store as store_module
+from mnist_core.atomic import TEMP_PREFIX, atomic_save_model, atomic_write, atomic_write_json
 from mnist_core.config import ModelConfig, TrainConfig
 from mnist_core.data import MnistData
 from mnist_core.predict import predict_proba
-from mnist_core.registry import RunRegistry
-from mnist_core.store import (
-    InvalidRunId,
-    RunActive,
-    RunNotFound,
-    RunStore,
-    StoreError,
-    atomic_save_model,
-    atomic_write,
-    atomic_write_json,
-)
-from mnist_core.train import JobStatus, TrainingJob
+from mnist_core.runs.errors import InvalidRunId, RunActive, RunNotFound, StoreError
+from mnist_core.runs.records import JobStatus
+from mnist_core.runs.registry import RunRegistry
+from mnist_core.runs.store import RunStore
+from mnist_core.runs.stored import HISTORY_FIELDS
+from mnist_core.runs.train import TrainingJob
 
 ROOT = Path(__file__).resolve().parents[1]
 SMALL = ModelConfig(hidden_units=(16,))
@@ -63,7 +59,7 @@ def tiny_job(data, store, epochs=1, callbacks=(), **train) -> TrainingJob:
 
 
 def temp_files(directory: Path) -> list[Path]:
-    return sorted(directory.rglob(f"{store_module.TEMP_PREFIX}*"))
+    return sorted(directory.rglob(f"{TEMP_PREFIX}*"))
 
 
 def fake_run(root: Path, run_id: str, status: str, process: dict) -> None:
@@ -176,7 +172,7 @@ def test_a_finished_run_has_every_file(saved):
     assert history == progress.history_rows()
     with open(run_dir / "history.csv", newline="") as file:
         rows = list(csv.DictReader(file))
-    assert list(rows[0]) == list(store_module.HISTORY_FIELDS)
+    assert list(rows[0]) == list(HISTORY_FIELDS)
     assert [int(row["epoch"]) for row in rows] == [1, 2]
     for row, record in zip(rows, progress.history):
         for key in ("loss", "accuracy", "val_loss", "val_accuracy", "seconds"):
@@ -421,15 +417,15 @@ def test_a_save_that_fails_is_reported_not_fatal(data):
 
 def test_the_registry_saves_its_runs_and_recovers_interrupted_ones(data, tmp_path):
     """A registry with a store: a waiting run is on disk as queued, a cancelled one as stopped,
-    a finished one with its model; a run left running by a dead process is marked on creation."""
+    a finished one with its model; a run left running by a dead process is marked once, when
+    the store is opened, and the registry reports it."""
     root = tmp_path / "runs"
     dead = subprocess.Popen([sys.executable, "-c", "pass"])
     dead.wait()
     fake_run(root, "Orphan01", "running",
-             {**store_module._this_process(), "pid": dead.pid, "started": "1"})
-    store = RunStore(root, recover=False)
-    assert store.load("Orphan01").status == "running"  # recover=False only reads
-
+             {**liveness.this_process(), "pid": dead.pid, "started": "1"})
+    assert RunStore(root, recover=False).load("Orphan01").status == "running"  # only reads
+    store = RunStore(root)
     registry = RunRegistry(max_concurrent=1, store=store)
     try:
         assert registry.interrupted == ["Orphan01"]
@@ -454,8 +450,8 @@ def test_runs_of_a_live_process_are_not_marked_interrupted(tmp_path):
     root = tmp_path / "runs"
     child = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
     try:
-        owner = {**store_module._this_process(), "pid": child.pid,
-                 "started": store_module._process_start_time(child.pid)}
+        owner = {**liveness.this_process(), "pid": child.pid,
+                 "started": liveness.process_start_time(child.pid)}
         fake_run(root, "Alive001", "running", owner)
         store = RunStore(root)
         assert store.load("Alive001").status == "running"

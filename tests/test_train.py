@@ -1,4 +1,4 @@
-"""mnist_core.train: configuration checks and the background TrainingJob on real MNIST slices."""
+"""mnist_core.runs.train: configuration checks and the background TrainingJob on real MNIST slices."""
 
 from __future__ import annotations
 
@@ -13,7 +13,8 @@ from job_helpers import TIMEOUT, wait_until
 
 from mnist_core.config import ModelConfig, TrainConfig
 from mnist_core.data import MnistData
-from mnist_core.train import JobProgress, JobStatus, TrainingJob
+from mnist_core.runs.records import JobProgress, JobStatus
+from mnist_core.runs.train import TrainingJob
 
 # --- TrainConfig ----------------------------------------------------------------------
 

@@ -261,8 +261,9 @@ def _saved_run(architecture: str, train_size: int) -> str:
     """A run trained here and saved where the session's server finds it (`?run=ID`)."""
     from mnist_core.config import ModelConfig, TrainConfig
     from mnist_core.data import load_mnist
-    from mnist_core.store import RunStore
-    from mnist_core.train import JobStatus, TrainingJob
+    from mnist_core.runs.records import JobStatus
+    from mnist_core.runs.store import RunStore
+    from mnist_core.runs.train import TrainingJob
 
     job = TrainingJob(load_mnist(), ModelConfig(architecture=architecture),
                       TrainConfig(epochs=1, train_size=train_size), store=RunStore())

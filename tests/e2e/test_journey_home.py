@@ -141,7 +141,7 @@ def test_the_sample_labels_stay_apart_on_a_phone(browser, app_url, app_log):
 
 def test_a_new_tab_opens_the_latest_finished_run(browser, app_url, app_log, dense_run):
     """A brand-new tab on the bare address gets the newest finished run, ready to draw."""
-    from mnist_core.store import RunStore
+    from mnist_core.runs.store import RunStore
 
     finished = [run.run_id for run in RunStore(recover=False).list_runs()
                 if run.status == "finished"]

@@ -80,7 +80,7 @@ def keras_file(tmp_path_factory) -> Path:
 @pytest.fixture
 def two_runs(app_url):
     """Two finished dense runs of this test's own, the newest last; leftovers removed after."""
-    from mnist_core.store import RunStore
+    from mnist_core.runs.store import RunStore
 
     runs = [_saved_run("dense", 1_000), _saved_run("dense", 1_000)]
     yield runs
@@ -94,7 +94,7 @@ def two_runs(app_url):
 @pytest.fixture
 def one_run(app_url):
     """A finished dense run of this test's own, removed after."""
-    from mnist_core.store import RunStore
+    from mnist_core.runs.store import RunStore
 
     run_id = _saved_run("dense", 1_000)
     yield run_id
@@ -299,7 +299,7 @@ def model_ready(page: Page) -> Locator:
 def test_runs_compared_renamed_downloaded_deleted_imported_and_drawn_with(
         browser, app_url, app_log, viewport, two_runs, keras_file):
     from mnist_core.config import ModelConfig
-    from mnist_core.store import RunStore
+    from mnist_core.runs.store import RunStore
 
     store = RunStore(recover=False)
     first, second = two_runs  # second is the newer: a new session opens it
@@ -466,7 +466,7 @@ def test_the_table_and_the_charts_show_accuracies_as_the_rest_of_the_app(
     Keras reports accuracies as float32: 0.6418 arrives as 0.64179998…, which a display
     that cuts digits off (rather than rounding) shows as 64.17%.
     """
-    from mnist_core.store import RunStore
+    from mnist_core.runs.store import RunStore
 
     run_id = one_run  # the newest run: a new session opens it
     run_dir = RunStore(recover=False).run_dir(run_id)

@@ -21,7 +21,9 @@ import pytest
 from kill_checks import check_files_as_killed, check_recovered
 from playwright.sync_api import Page, expect
 
-from mnist_core.store import TEMP_PREFIX, RunStore, StoreError
+from mnist_core.atomic import TEMP_PREFIX
+from mnist_core.runs.errors import StoreError
+from mnist_core.runs.store import RunStore
 
 from .conftest import _log_tail, app_server, close_page, new_page
 from .test_browser import exceptions, open_app, start_training, table_rows

@@ -5,25 +5,28 @@ once (default: one per two cores, or `MNIST_MAX_TRAININGS`); later runs wait in
 first-come order. Runs outlive the browser session that started them: a reload
 or a share link finds them again by id. With a `RunStore`, they also outlive the
 server: each run is saved as it trains, and runs a killed server left unfinished
-are marked "interrupted" when the registry is created.
+are marked "interrupted" when the store is opened.
+
+A finished run holds every epoch's weights. Only the most recently used finished
+runs stay in memory (`KEEP_FINISHED`); older ones are on disk and come back on
+their next use, with their final weights.
 """
 
 from __future__ import annotations
 
 import os
 import threading
-from collections import deque
-from typing import TYPE_CHECKING
+from collections import OrderedDict, deque
 
 from mnist_core.data import MnistData
-from mnist_core.model import ModelFileError, build_model
-from mnist_core.store import is_valid_run_id
-from mnist_core.train import JobStatus, TrainingJob
-
-if TYPE_CHECKING:
-    from mnist_core.store import RunStore
+from mnist_core.model import build_model
+from mnist_core.runs.errors import StoreError
+from mnist_core.runs.records import JobStatus, is_valid_run_id
+from mnist_core.runs.store import MAX_NAME_LENGTH, RunStore
+from mnist_core.runs.train import TrainingJob
 
 MAX_TRAININGS_ENV = "MNIST_MAX_TRAININGS"
+KEEP_FINISHED = 8  # finished runs kept in memory, besides those that are queued or training
 
 
 def default_max_concurrent() -> int:
@@ -39,28 +42,28 @@ def default_max_concurrent() -> int:
 class RunRegistry:
     """All runs of this server; thread-safe."""
 
-    def __init__(self, max_concurrent: int | None = None, store: RunStore | None = None) -> None:
+    def __init__(self, max_concurrent: int | None = None, store: RunStore | None = None,
+                 keep_finished: int = KEEP_FINISHED) -> None:
         """`store`: where submitted runs are saved (unless a job brings its own); None: nowhere."""
         if max_concurrent is not None and max_concurrent < 1:
             raise ValueError(f"max_concurrent must be at least 1, got {max_concurrent}.")
         self.max_concurrent = max_concurrent or default_max_concurrent()
         self.store = store
-        if store is not None:
-            store.mark_interrupted()
-        # Runs a previous server left unfinished, found when the store was opened or now.
+        self.keep_finished = keep_finished
+        # Runs a previous server left unfinished, found when the store was opened.
         self.interrupted: list[str] = list(store.interrupted) if store is not None else []
         self._lock = threading.Lock()
-        self._runs: dict[str, TrainingJob] = {}
+        self._runs: OrderedDict[str, TrainingJob] = OrderedDict()  # least recently used first
         self._owners: dict[str, str] = {}
         self._queue: deque[TrainingJob] = deque()
-        self._running: set[str] = set()
+        self._running: dict[str, TrainingJob] = {}
 
     def submit(self, job: TrainingJob, owner: str) -> None:
         """Register the run and start it now, or queue it behind the others."""
         if job.store is None:
             job.store = self.store
         with self._lock:
-            self._runs[job.run_id] = job
+            self._keep(job)
             self._owners[job.run_id] = owner
             self._queue.append(job)
             self._start_queued()
@@ -68,30 +71,33 @@ class RunRegistry:
             job.save()  # waiting: on disk as queued (a started run saves itself, in its thread)
 
     def get(self, run_id: str) -> TrainingJob | None:
+        """The run if it is in memory (queued, training, or recently used)."""
         if not is_valid_run_id(run_id):
             return None
         with self._lock:
-            return self._runs.get(run_id)
+            job = self._runs.get(run_id)
+            if job is not None:
+                self._runs.move_to_end(run_id)
+            return job
 
     def restore(self, run_id: str, data: MnistData) -> TrainingJob | None:
-        """A run saved by an earlier server, back in the registry; None if there is none.
+        """The run, from memory or else from the store; None if there is no such run.
 
         Its id is its share key, as for a live run: whoever has the link may view it.
+        A run on disk that cannot be read raises StoreError or ModelFileError, whose
+        message says why.
         """
         job = self.get(run_id)
         if job is not None or self.store is None or not self.store.exists(run_id):
             return job
-        from mnist_core.store import StoreError
-
-        try:
-            stored = self.store.load(run_id)
-            model = self.store.load_model(run_id) if stored.has_model else build_model(
-                stored.model_config)
-        except (StoreError, ModelFileError):
-            return None
+        stored = self.store.load(run_id)
+        model = self.store.load_model(run_id) if stored.has_model else build_model(
+            stored.model_config)
         job = TrainingJob.restored(data, stored, model)
         with self._lock:
-            return self._runs.setdefault(run_id, job)
+            if run_id not in self._runs:
+                self._keep(job)
+            return self._runs[run_id]
 
     def add(self, job: TrainingJob, owner: str) -> None:
         """Register a run that is already done (an imported model), and save it."""
@@ -100,12 +106,10 @@ class RunRegistry:
         if job.store is None:
             job.store = self.store
         with self._lock:
-            self._runs[job.run_id] = job
+            self._keep(job)
             self._owners[job.run_id] = owner
         job.save()
         if job.store is not None and job.origin:
-            from mnist_core.store import MAX_NAME_LENGTH, StoreError
-
             name = "".join(c for c in job.origin if c.isprintable())
             try:
                 job.store.rename(job.run_id, name[:MAX_NAME_LENGTH])
@@ -121,9 +125,10 @@ class RunRegistry:
                 self._owners.pop(run_id, None)
 
     def runs_of(self, owner: str) -> list[TrainingJob]:
-        """The owner's runs, newest first."""
+        """The owner's runs in memory, newest first."""
         with self._lock:
-            runs = [self._runs[run_id] for run_id, who in self._owners.items() if who == owner]
+            runs = [self._runs[run_id] for run_id, who in self._owners.items()
+                    if who == owner and run_id in self._runs]
         return sorted(runs, key=lambda job: job.created_at, reverse=True)
 
     def queue_position(self, run_id: str) -> int | None:
@@ -152,7 +157,7 @@ class RunRegistry:
         """Stop everything and wait for the threads, so none is cut off mid-write at exit."""
         with self._lock:
             queued, self._queue = list(self._queue), deque()
-            running = [self._runs[run_id] for run_id in self._running]
+            running = list(self._running.values())
         for job in queued + running:
             job.stop()
         for job in running:
@@ -164,10 +169,28 @@ class RunRegistry:
             job = self._queue.popleft()
             if job.progress().status != JobStatus.QUEUED:  # cancelled meanwhile
                 continue
-            self._running.add(job.run_id)
+            self._running[job.run_id] = job
             job.start(on_done=self._on_done)
 
     def _on_done(self, job: TrainingJob) -> None:
         with self._lock:
-            self._running.discard(job.run_id)
+            self._running.pop(job.run_id, None)
             self._start_queued()
+            self._let_go_of_old_runs()
+
+    def _keep(self, job: TrainingJob) -> None:
+        """Hold a run in memory as the most recently used; the caller holds the lock."""
+        self._runs[job.run_id] = job
+        self._runs.move_to_end(job.run_id)
+        self._let_go_of_old_runs()
+
+    def _let_go_of_old_runs(self) -> None:
+        """Drop the least recently used finished runs beyond `keep_finished` from memory.
+
+        Only runs saved in a store: they come back from it on their next use.
+        """
+        finished = [job for job in self._runs.values()
+                    if job.store is not None and job.run_id not in self._running
+                    and job.progress().status.is_done]
+        for job in finished[:max(len(finished) - self.keep_finished, 0)]:
+            del self._runs[job.run_id]

@@ -8,14 +8,11 @@ Nothing here knows about Streamlit.
 
 from __future__ import annotations
 
-import enum
 import math
-import secrets
 import threading
 import time
-from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Callable, Sequence
+from typing import Callable, Sequence
 
 import numpy as np
 
@@ -24,144 +21,25 @@ from mnist_core.data import MnistData, prepare, validation_count
 from mnist_core.drawing_examples import drawing_examples
 from mnist_core.model import build_model, config_of
 from mnist_core.predict import SnapshotPredictor
-from mnist_core.priority import yield_cpu_to_users
 from mnist_core.quiet_keras import keras
-
-if TYPE_CHECKING:
-    from mnist_core.store import RunStore, StoredRun
+from mnist_core.runs.priority import yield_cpu_to_users
+from mnist_core.runs.records import (
+    BatchRecord,
+    EpochRecord,
+    JobProgress,
+    JobStatus,
+    RunRecord,
+    Snapshot,
+    new_run_id,
+)
+from mnist_core.runs.store import RunStore
+from mnist_core.runs.stored import StoredRun
 
 EXAMPLES_DIR = "drawing-examples"  # beside the runs; never a run id, so never listed as one
 DIVERGED_MESSAGE = (
     "The loss became NaN or infinite, so training was stopped: the learning rate is "
     "probably too high for this optimizer. Try 0.001 or lower."
 )
-
-
-class JobStatus(str, enum.Enum):
-    QUEUED = "queued"
-    RUNNING = "running"
-    STOPPED = "stopped"
-    FINISHED = "finished"
-    FAILED = "failed"
-    # Only for saved runs: the process training it ended (killed, restarted) mid-run.
-    INTERRUPTED = "interrupted"
-
-    @property
-    def is_done(self) -> bool:
-        return self in (
-            JobStatus.STOPPED, JobStatus.FINISHED, JobStatus.FAILED, JobStatus.INTERRUPTED
-        )
-
-
-@dataclass(frozen=True)
-class EpochRecord:
-    """One epoch's metrics as Keras logs them, and how long it took."""
-
-    epoch: int
-    loss: float
-    accuracy: float
-    val_loss: float | None
-    val_accuracy: float | None
-    seconds: float
-    samples_per_second: float
-
-
-@dataclass(frozen=True)
-class BatchRecord:
-    """Keras' running loss and accuracy within an epoch, after `batch` batches."""
-
-    epoch: int
-    batch: int
-    loss: float
-    accuracy: float
-
-
-@dataclass(frozen=True)
-class Snapshot:
-    """The weights as they were at the end of `epoch`: a private copy, safe to read."""
-
-    epoch: int
-    weights: tuple[np.ndarray, ...]
-
-
-@dataclass(frozen=True)
-class JobProgress:
-    """A consistent, immutable view of a job, safe to read from any thread."""
-
-    status: JobStatus
-    epochs: int
-    epoch: int = 0  # the epoch in progress, 1-based; 0 before the first
-    batch: int = 0  # batches done in that epoch
-    batches_per_epoch: int = 0
-    history: tuple[EpochRecord, ...] = ()
-    batch_history: tuple[BatchRecord, ...] = ()
-    test_loss: float | None = None
-    test_accuracy: float | None = None
-    error: str | None = None
-    elapsed_seconds: float = 0.0
-    batches_per_second: float = 0.0
-    save_error: str | None = None  # the latest failure to save the run to disk, if any
-    drawing_examples: int = 0  # drawing-style examples the training adds
-    examples_made: int = 0  # of those, made (or read back) so far
-
-    @property
-    def making_examples(self) -> bool:
-        """Running, and still drawing its drawing-style examples before the first epoch."""
-        return (self.status == JobStatus.RUNNING and self.epoch == 0
-                and self.examples_made < self.drawing_examples)
-
-    @property
-    def batches_done(self) -> int:
-        return max(self.epoch - 1, 0) * self.batches_per_epoch + self.batch
-
-    @property
-    def fraction_done(self) -> float:
-        """Share of all batches done, 0–1, for a progress bar."""
-        if self.status == JobStatus.FINISHED:
-            return 1.0
-        if not self.batches_per_epoch:
-            return 0.0
-        return min(self.batches_done / (self.epochs * self.batches_per_epoch), 1.0)
-
-    @property
-    def eta_seconds(self) -> float | None:
-        """Time left at the current batch rate, while running."""
-        if self.status != JobStatus.RUNNING or not self.batches_per_second:
-            return None
-        remaining = self.epochs * self.batches_per_epoch - self.batches_done
-        return remaining / self.batches_per_second
-
-    @property
-    def stopped_mid_epoch(self) -> bool:
-        """A stop cut the last epoch short: the weights kept are those of that moment."""
-        return self.status == JobStatus.STOPPED and 0 < self.batch < self.batches_per_epoch
-
-    @property
-    def complete_epochs(self) -> int:
-        """Epochs trained to their end (Keras still reports a stopped epoch's metrics)."""
-        if self.stopped_mid_epoch:
-            return self.epoch - 1
-        return len(self.history)
-
-    @property
-    def seconds_per_epoch(self) -> float | None:
-        if not self.history:
-            return None
-        return sum(record.seconds for record in self.history) / len(self.history)
-
-    def history_rows(self) -> list[dict]:
-        return [asdict(record) for record in self.history]
-
-
-def new_run_id() -> str:
-    """A short, unguessable id: it is also the share link's only key and a directory name.
-
-    Never starting with '-', so it is never taken for an option on a command line.
-    """
-    while True:
-        run_id = secrets.token_urlsafe(6)
-        if not run_id.startswith("-"):
-            return run_id
 
 
 class TrainingJob:
@@ -177,7 +55,7 @@ class TrainingJob:
         verbose: int = 0,
         examples_dir: Path | None = None,
     ) -> None:
-        """`store`: where the run is saved as it goes (see mnist_core.store); None: nowhere.
+        """`store`: where the run is saved as it goes (see mnist_core.runs.store); None: nowhere.
 
         `examples_dir`: where drawing-style examples are kept once made; by default
         beside the store's runs, or nowhere without a store.
@@ -207,6 +85,7 @@ class TrainingJob:
         self._started_at: float | None = None
         self._ended_at: float | None = None
         self._predictor: SnapshotPredictor | None = None
+        self._predictor_lock = threading.Lock()  # building it must not hold up progress()
         self._in_background = False  # started with start(): yields the CPU to users
         self.store = store
         self._examples_dir = examples_dir
@@ -262,7 +141,7 @@ class TrainingJob:
     @property
     def predictor(self) -> SnapshotPredictor:
         """The run's thread-safe predictor over its snapshots, built on first use."""
-        with self._lock:
+        with self._predictor_lock:
             if self._predictor is None:
                 self._predictor = SnapshotPredictor(self.model_config)
             return self._predictor
@@ -332,6 +211,24 @@ class TrainingJob:
                 drawing_examples=self.train_config.drawing_examples,
                 examples_made=self._examples_made,
             )
+
+    def record(self) -> RunRecord:
+        """The run as the store saves it: its progress and latest weights, read together."""
+        limit = self.train_config.train_size
+        progress = self.progress()  # first: the snapshot is then never older than the history
+        return RunRecord(
+            run_id=self.run_id,
+            created_at=self.created_at,
+            model_config=self.model_config,
+            train_config=self.train_config,
+            progress=progress,
+            snapshot=self.latest_snapshot(),
+            data_source=self.data.source,
+            data_is_sample=self.data.is_sample,
+            train_images=len(self.data.x_train[:limit]),
+            test_images=len(self.data.x_test),
+            model=self.model,
+        )
 
     def snapshots(self) -> tuple[Snapshot, ...]:
         """Weights after each completed epoch, oldest first."""

@@ -12,9 +12,8 @@ Layout, one directory per run under the runs directory (`MNIST_RUNS_DIR`, else
         weights.npz   only while a run trains with epochs too short to afford a full
                       model save each time: the latest epoch's weights (see below)
 
-Everything is written to a temporary file in the same directory, flushed, fsynced
-and then renamed over the old one (`os.replace`), so a crash or a kill leaves each
-file either as it was or complete, never half-written.
+Every file is written atomically (mnist_core.atomic), so a crash or a kill leaves
+each file either as it was or complete, never half-written.
 
 Saving happens in the training thread at the end of each epoch. A full `.keras`
 save of the default model costs about 0.1 s, ~1–3% of one of its epochs; with tiny
@@ -43,74 +42,62 @@ import json
 import math
 import os
 import platform
-import re
-import secrets
 import shutil
-import socket
 import sys
 import tempfile
 import threading
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from importlib import metadata
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Callable, Iterator
+from typing import TYPE_CHECKING, Any, Iterator
 
+import numpy as np
+
+from mnist_core.atomic import (
+    TEMP_PREFIX,
+    atomic_save_model,
+    atomic_write,
+    atomic_write_json,
+    atomic_write_text,
+    copy_atomically,
+    remove_quietly,
+)
 from mnist_core.config import ModelConfig, TrainConfig
+from mnist_core.runs.errors import ExportExists, InvalidRunId, RunActive, RunNotFound, StoreError
+from mnist_core.runs.liveness import process_alive, this_process
+from mnist_core.runs.records import (
+    JobProgress,
+    JobStatus,
+    RecordedRun,
+    RunRecord,
+    Snapshot,
+    is_valid_run_id,
+)
+from mnist_core.runs.stored import (
+    CONFIG_FILE,
+    HISTORY_CSV,
+    HISTORY_FIELDS,
+    HISTORY_JSON,
+    MODEL_FILE,
+    RUN_FILE,
+    WEIGHTS_FILE,
+    RunSummary,
+    StoredRun,
+    format_time,
+)
 
 if TYPE_CHECKING:
     import keras
 
-    from mnist_core.train import JobProgress, TrainingJob
-
 RUNS_DIR_ENV = "MNIST_RUNS_DIR"
-PROJECT_ROOT = Path(__file__).resolve().parents[1]
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
 FORMAT_VERSION = 1
-MODEL_FILE, WEIGHTS_FILE = "model.keras", "weights.npz"
-RUN_FILE, CONFIG_FILE = "run.json", "config.json"
-HISTORY_JSON, HISTORY_CSV = "history.json", "history.csv"
 EXPORT_FILES = (MODEL_FILE, CONFIG_FILE, HISTORY_CSV)
-HISTORY_FIELDS = (
-    "epoch", "loss", "accuracy", "val_loss", "val_accuracy", "seconds", "samples_per_second",
-)
 ACTIVE_STATUSES = ("queued", "running")
 INTERRUPTED = "interrupted"
 MODEL_SAVE_BUDGET = 0.03  # largest share of an epoch's time a full model save may take
 MAX_NAME_LENGTH = 100
-TEMP_PREFIX = ".tmp-"
-
-
-RUN_ID_PATTERN = re.compile(r"[A-Za-z0-9_-]{8}")
-
-
-def is_valid_run_id(run_id: object) -> bool:
-    """A run id is also a directory name and a link's key: 8 letters, digits, '-' or '_'."""
-    return isinstance(run_id, str) and bool(RUN_ID_PATTERN.fullmatch(run_id))
-
-
-class StoreError(ValueError):
-    """A run could not be read or written; the message says which and why."""
-
-
-class InvalidRunId(StoreError):
-    """Not a run id this store accepts, or one whose path would leave the runs directory."""
-
-
-class RunNotFound(StoreError):
-    """No saved run has this id."""
-
-
-class RunActive(StoreError):
-    """The run is still queued or training, so it cannot be deleted."""
-
-
-class ExportExists(StoreError):
-    """An export would overwrite files: `paths` are those already there."""
-
-    def __init__(self, paths: list[Path]) -> None:
-        names = ", ".join(path.name for path in paths)
-        super().__init__(f"{paths[0].parent} already holds {names}: nothing was exported.")
-        self.paths = paths
 
 
 def default_runs_dir() -> Path:
@@ -119,275 +106,9 @@ def default_runs_dir() -> Path:
     return Path(value).expanduser() if value else PROJECT_ROOT / "runs"
 
 
-# --- Atomic writes ---------------------------------------------------------------------
-
-
-def atomic_write(path: Path, write: Callable[[io.BufferedWriter], None], suffix: str = "") -> None:
-    """Write `path` through `write(file)` so that it is either the old file or the whole new one.
-
-    The data goes to a temporary file in the same directory (same filesystem, so the
-    final rename is atomic), is flushed and fsynced, then renamed over `path`; the
-    directory is fsynced too, so the rename itself survives a power cut. On any
-    error the temporary file is removed and `path` is left untouched.
-    """
-    path = Path(path)
-    fd, temp_name = tempfile.mkstemp(prefix=TEMP_PREFIX, suffix=suffix, dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as file:
-            write(file)
-            file.flush()
-            os.fsync(file.fileno())
-        os.replace(temp_name, path)
-    except BaseException:
-        _remove_quietly(Path(temp_name))
-        raise
-    _fsync_dir(path.parent)
-
-
-def atomic_write_bytes(path: Path, data: bytes) -> None:
-    atomic_write(path, lambda file: file.write(data))
-
-
-def atomic_write_text(path: Path, text: str) -> None:
-    atomic_write_bytes(path, text.encode("utf-8"))
-
-
-def atomic_write_json(path: Path, value: Any) -> None:
-    # allow_nan=False: a NaN would make the file unreadable for strict JSON readers.
-    atomic_write_text(path, json.dumps(value, indent=2, allow_nan=False) + "\n")
-
-
-def atomic_save_model(model: keras.Model, path: Path) -> None:
-    """`model.save(path)` through a temporary `.keras` file, fsynced, then renamed into place."""
-    path = Path(path)
-    fd, temp_name = tempfile.mkstemp(prefix=TEMP_PREFIX, suffix=".keras", dir=path.parent)
-    os.close(fd)
-    try:
-        model.save(temp_name)
-        _fsync_file(Path(temp_name))
-        os.replace(temp_name, path)
-    except BaseException:
-        _remove_quietly(Path(temp_name))
-        raise
-    _fsync_dir(path.parent)
-
-
-def _copy_atomically(source: Path, target: Path) -> None:
-    """Copy `source` over `target` through a temporary file and a rename, as atomic_write does,
-    but created like any new file (mode 0666 less the umask) instead of mkstemp's 0600."""
-    temp = target.with_name(f"{TEMP_PREFIX}{secrets.token_hex(8)}-{target.name}")
-    try:
-        with open(source, "rb") as original, open(temp, "xb") as copy:
-            shutil.copyfileobj(original, copy)
-            copy.flush()
-            os.fsync(copy.fileno())
-        os.replace(temp, target)
-    except BaseException:
-        _remove_quietly(temp)
-        raise
-    _fsync_dir(target.parent)
-
-
-def _fsync_file(path: Path) -> None:
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-
-
-def _fsync_dir(path: Path) -> None:
-    try:
-        fd = os.open(path, os.O_RDONLY)
-    except OSError:  # e.g. Windows: directories cannot be opened
-        return
-    try:
-        os.fsync(fd)
-    except OSError:
-        pass
-    finally:
-        os.close(fd)
-
-
-def _remove_quietly(path: Path) -> None:
-    try:
-        path.unlink()
-    except FileNotFoundError:
-        pass
-
-
-# --- Which process owns a run ------------------------------------------------------------
-
 # Runs of this process that are still queued or training: resolved run directories.
 _LIVE: set[Path] = set()
 _LIVE_LOCK = threading.Lock()
-
-
-def _process_start_time(pid: int) -> str | None:
-    """The process' start time in clock ticks since boot (Linux), to tell a reused pid apart."""
-    try:
-        stat = Path(f"/proc/{pid}/stat").read_text()
-    except OSError:
-        return None
-    # The command name (field 2) may contain spaces and parentheses: split after the last ')'.
-    fields = stat[stat.rfind(")") + 2:].split()
-    return fields[19] if len(fields) > 19 else None
-
-
-def _boot_id() -> str | None:
-    try:
-        return Path("/proc/sys/kernel/random/boot_id").read_text().strip()
-    except OSError:
-        return None
-
-
-def _this_process() -> dict:
-    pid = os.getpid()
-    return {
-        "pid": pid,
-        "host": socket.gethostname(),
-        "boot_id": _boot_id(),
-        "started": _process_start_time(pid),
-    }
-
-
-def _process_alive(owner: Any) -> bool:
-    """Is the process that saved a run (run.json's "process") still running on this machine?
-
-    The current process is never "alive" here: its own live runs are known exactly
-    (`_LIVE`). A run saved on another host, or before a reboot, is not alive.
-    """
-    if not isinstance(owner, dict) or not isinstance(owner.get("pid"), int):
-        return False
-    pid = owner["pid"]
-    if pid == os.getpid() or owner.get("host") != socket.gethostname():
-        return False
-    if owner.get("boot_id") is not None and owner.get("boot_id") != _boot_id():
-        return False
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        pass  # it exists, under another user
-    except OSError:
-        return False
-    started = _process_start_time(pid)
-    return owner.get("started") is None or started is None or started == owner["started"]
-
-
-# --- What is read back -------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class RunSummary:
-    """One line of the runs table."""
-
-    run_id: str
-    name: str | None
-    status: str
-    created: float | None
-    architecture: str | None
-    hyperparameters: dict = field(default_factory=dict)
-    epochs: int | None = None  # planned
-    epochs_completed: int = 0
-    train_accuracy: float | None = None  # of the last completed epoch
-    val_accuracy: float | None = None
-    test_accuracy: float | None = None
-    seconds_per_epoch: float | None = None
-    problem: str | None = None  # why the run could not be read, when it could not
-
-    def as_row(self) -> dict:
-        """A flat dict for a table (st.dataframe, CSV)."""
-        return {
-            "id": self.run_id,
-            "name": self.name or "",
-            "created": _format_time(self.created),
-            "status": self.status,
-            "model": self.architecture or "",
-            **self.hyperparameters,
-            "epochs": f"{self.epochs_completed}/{self.epochs}" if self.epochs else "",
-            "train accuracy": self.train_accuracy,
-            "val accuracy": self.val_accuracy,
-            "test accuracy": self.test_accuracy,
-            "s/epoch": self.seconds_per_epoch,
-        }
-
-
-@dataclass(frozen=True)
-class StoredRun:
-    """A saved run: its metadata, configuration and per-epoch history."""
-
-    run_id: str
-    path: Path
-    meta: dict  # run.json as saved
-    model_config: ModelConfig
-    train_config: TrainConfig
-    history: tuple[dict, ...]  # history.json: EpochRecord fields per epoch
-
-    @property
-    def status(self) -> str:
-        return self.meta.get("status", "unknown")
-
-    @property
-    def name(self) -> str | None:
-        return self.meta.get("name")
-
-    @property
-    def created(self) -> float | None:
-        return self.meta.get("created")
-
-    @property
-    def test_loss(self) -> float | None:
-        return self.meta.get("test_loss")
-
-    @property
-    def test_accuracy(self) -> float | None:
-        return self.meta.get("test_accuracy")
-
-    @property
-    def error(self) -> str | None:
-        return self.meta.get("error")
-
-    @property
-    def has_model(self) -> bool:
-        """Whether weights were saved: after a first epoch, or for an imported model."""
-        return bool(self.history or self.meta.get("model_epoch"))
-
-    @property
-    def seconds_per_epoch(self) -> float | None:
-        seconds = [row["seconds"] for row in self.history if row.get("seconds") is not None]
-        return sum(seconds) / len(seconds) if seconds else None
-
-    def summary(self) -> RunSummary:
-        """The run's line in the runs table."""
-        return _summary(self)
-
-    def epoch_records(self) -> tuple:
-        """The history as `train.EpochRecord`s (imports Keras through mnist_core.train)."""
-        from mnist_core.train import EpochRecord
-
-        return tuple(EpochRecord(**{key: row.get(key) for key in HISTORY_FIELDS})
-                     for row in self.history)
-
-    def progress(self) -> JobProgress:
-        """The run as a finished `JobProgress`, so the live run's views can show it too."""
-        from mnist_core.train import JobProgress, JobStatus
-
-        try:
-            status = JobStatus(self.status)
-        except ValueError:
-            status = JobStatus.FAILED
-        return JobProgress(
-            status=status,
-            epochs=self.train_config.epochs,
-            epoch=len(self.history),
-            history=self.epoch_records(),
-            test_loss=self.test_loss,
-            test_accuracy=self.test_accuracy,
-            error=self.error,
-            elapsed_seconds=self.meta.get("elapsed_seconds") or 0.0,
-        )
 
 
 # --- The store ---------------------------------------------------------------------------
@@ -420,6 +141,7 @@ class RunStore:
         self._run_locks: dict[str, threading.RLock] = {}
         self._states: dict[str, _SaveState] = {}
         self.interrupted: list[str] = []  # every run this store has marked interrupted
+        self.recover = recover
         if recover:
             self.mark_interrupted()
 
@@ -472,43 +194,45 @@ class RunStore:
 
     # Saving ----------------------------------------------------------------------------
 
-    def save_progress(self, job: TrainingJob, *, epoch_end: bool = False) -> None:
-        """Save what the job has done so far: config, history, status, and its latest weights.
+    def save_progress(self, run: RecordedRun, *, epoch_end: bool = False) -> None:
+        """Save what the run has done so far: config, history, status, and its latest weights.
 
         Call it from the training thread with `epoch_end=True` right after an epoch's
         snapshot: the model then holds exactly that epoch's weights and may be saved
         in full. From any other thread, or before the first epoch, only metadata and
-        history are written, and, once the job is done, its final model.
+        history are written, and, once the run is done, its final model.
         """
-        run_dir = self.run_dir(job.run_id)
-        with self._run_lock(job.run_id):
+        run_dir = self.run_dir(run.run_id)
+        with self._run_lock(run.run_id):
             started = time.perf_counter()
             # Read inside the lock: the last writer always writes the newest state.
-            progress = job.progress()
-            snapshot = job.latest_snapshot()
-            state = self._state(job.run_id)
+            record = run.record()
+            progress, snapshot = record.progress, record.snapshot
+            state = self._state(run.run_id)
             run_dir.mkdir(exist_ok=True)
             self._track_live(run_dir, progress.status.value)
             if not state.config_written:
-                config = {"model": job.model_config.to_dict(),
-                          "train": job.train_config.to_dict()}
+                config = {"model": record.model_config.to_dict(),
+                          "train": record.train_config.to_dict()}
                 atomic_write_json(self._file(run_dir, CONFIG_FILE), config)
                 state.config_written = True
             if snapshot is not None and snapshot.epoch > max(state.model_epoch,
                                                              state.weights_epoch):
-                self._save_weights(job, run_dir, state, progress, snapshot, epoch_end)
+                self._save_weights(record, run_dir, state, snapshot, epoch_end)
             if progress.status.is_done and snapshot is not None and (
                 state.model_epoch < snapshot.epoch
             ):
                 # Ended after a weights-only epoch: the final model in full.
-                self._save_model(job, run_dir, state, progress, snapshot)
+                self._save_model(record, run_dir, state, snapshot)
             self._write_history(run_dir, progress)
             state.save_seconds += time.perf_counter() - started
-            meta = self._meta(job, run_dir, progress, state)
+            meta = self._meta(record, run_dir, state)
             atomic_write_json(self._file(run_dir, RUN_FILE), meta)
 
-    def _save_weights(self, job, run_dir, state, progress, snapshot, epoch_end) -> None:
+    def _save_weights(self, record: RunRecord, run_dir: Path, state: _SaveState,
+                      snapshot: Snapshot, epoch_end: bool) -> None:
         """A newer epoch to keep: the whole model when it is cheap enough, else its weights."""
+        progress = record.progress
         if progress.status.is_done or snapshot.epoch == 1:
             full = True
         elif epoch_end:
@@ -518,30 +242,27 @@ class RunStore:
         else:
             full = False
         if full and (epoch_end or progress.status.is_done):
-            self._save_model(job, run_dir, state, progress, snapshot)
+            self._save_model(record, run_dir, state, snapshot)
         else:
             self._save_weights_file(run_dir, state, snapshot)
 
-    def _save_model(self, job, run_dir, state, progress, snapshot) -> None:
-        from mnist_core.train import JobStatus
-
+    def _save_model(self, record: RunRecord, run_dir: Path, state: _SaveState,
+                    snapshot: Snapshot) -> None:
         started = time.perf_counter()
         path = self._file(run_dir, MODEL_FILE)
-        if progress.status == JobStatus.FAILED:
+        if record.progress.status == JobStatus.FAILED or record.model is None:
             # Fit may have died mid-epoch: the last snapshot is the last good state.
-            atomic_save_model(_model_with(job.model_config, snapshot.weights), path)
+            atomic_save_model(_model_with(record.model_config, snapshot.weights), path)
         else:
-            # At an epoch's end or after the run, the job's model holds the snapshot's weights.
-            atomic_save_model(job.model, path)
+            # At an epoch's end or after the run, the live model holds the snapshot's weights.
+            atomic_save_model(record.model, path)
         state.model_save_seconds = time.perf_counter() - started
         state.model_epoch = snapshot.epoch
         if state.weights_epoch:
-            _remove_quietly(run_dir / WEIGHTS_FILE)
+            remove_quietly(run_dir / WEIGHTS_FILE)
             state.weights_epoch = 0
 
-    def _save_weights_file(self, run_dir, state, snapshot) -> None:
-        import numpy as np
-
+    def _save_weights_file(self, run_dir: Path, state: _SaveState, snapshot: Snapshot) -> None:
         arrays = {f"w{index:03d}": weights for index, weights in enumerate(snapshot.weights)}
         atomic_write(self._file(run_dir, WEIGHTS_FILE),
                      lambda file: np.savez(file, epoch=np.int64(snapshot.epoch), **arrays))
@@ -562,19 +283,18 @@ class RunStore:
                          for row in rows)
         atomic_write_text(self._file(run_dir, HISTORY_CSV), text.getvalue())
 
-    def _meta(self, job, run_dir: Path, progress: JobProgress, state: _SaveState) -> dict:
+    def _meta(self, record: RunRecord, run_dir: Path, state: _SaveState) -> dict:
         previous = self._read_meta_quietly(run_dir)
-        data = job.data
-        limit = job.train_config.train_size
+        progress = record.progress
         meta = {
             "format": FORMAT_VERSION,
-            "id": job.run_id,
+            "id": record.run_id,
             "name": previous.get("name"),  # set by rename(); kept across saves
             "status": progress.status.value,
-            "created": job.created_at,
-            "created_iso": _format_time(job.created_at, iso=True),
+            "created": record.created_at,
+            "created_iso": format_time(record.created_at, iso=True),
             "updated": time.time(),
-            "epochs": job.train_config.epochs,
+            "epochs": record.train_config.epochs,
             "epochs_completed": len(progress.history),
             "elapsed_seconds": progress.elapsed_seconds,
             "seconds_per_epoch": progress.seconds_per_epoch,
@@ -585,12 +305,12 @@ class RunStore:
             "weights_epoch": state.weights_epoch,
             "model_save_seconds": state.model_save_seconds,
             "save_seconds": state.save_seconds,
-            "data_source": data.source,
-            "data_is_sample": data.is_sample,
-            "train_images": len(data.x_train[:limit]),
-            "test_images": len(data.x_test),
+            "data_source": record.data_source,
+            "data_is_sample": record.data_is_sample,
+            "train_images": record.train_images,
+            "test_images": record.test_images,
             "versions": library_versions(),
-            "process": _this_process(),
+            "process": this_process(),
         }
         if progress.status.is_done:
             meta["ended"] = previous.get("ended") or time.time()
@@ -620,39 +340,40 @@ class RunStore:
         process (a `python -m mnist_core train` beside the server), are left alone.
         Returns the ids marked.
         """
-        marked = []
-        for run_id in self._run_ids():
-            run_dir = self.root / run_id
-            with self._run_lock(run_id):
-                try:
-                    meta = self._read_json(run_dir, RUN_FILE)
-                except StoreError:
-                    continue  # unreadable: list_runs shows why
-                if not isinstance(meta, dict) or meta.get("status") not in ACTIVE_STATUSES:
-                    continue
-                with _LIVE_LOCK:
-                    live_here = run_dir.resolve() in _LIVE
-                if live_here or _process_alive(meta.get("process")):
-                    continue
-                meta["interrupted_from"] = meta["status"]
-                meta["status"] = INTERRUPTED
-                meta["interrupted_at"] = time.time()
-                meta["ended"] = meta.get("updated") or meta["interrupted_at"]
-                try:
-                    history = self._read_json(run_dir, HISTORY_JSON)
-                    meta["epochs_completed"] = len(history) if isinstance(history, list) else 0
-                    if isinstance(history, list):
-                        # The table is written just after the JSON: a kill between the
-                        # two leaves it an epoch short.
-                        self._write_history_csv(run_dir, history)
-                except StoreError:
-                    pass
-                atomic_write_json(self._file(run_dir, RUN_FILE), meta)
-                for leftover in run_dir.glob(f"{TEMP_PREFIX}*"):  # from writes cut off
-                    _remove_quietly(leftover)
-                marked.append(run_id)
-        self.interrupted += marked
-        return marked
+        return [run_id for run_id in self._run_ids() if self._interrupt_if_orphaned(run_id)]
+
+    def _interrupt_if_orphaned(self, run_id: str) -> bool:
+        """Mark one run "interrupted" if it is active on disk but its process is gone."""
+        run_dir = self.root / run_id
+        with self._run_lock(run_id):
+            try:
+                meta = self._read_json(run_dir, RUN_FILE)
+            except StoreError:
+                return False  # unreadable: list_runs shows why
+            if not isinstance(meta, dict) or meta.get("status") not in ACTIVE_STATUSES:
+                return False
+            with _LIVE_LOCK:
+                live_here = run_dir.resolve() in _LIVE
+            if live_here or process_alive(meta.get("process")):
+                return False
+            meta["interrupted_from"] = meta["status"]
+            meta["status"] = INTERRUPTED
+            meta["interrupted_at"] = time.time()
+            meta["ended"] = meta.get("updated") or meta["interrupted_at"]
+            try:
+                history = self._read_json(run_dir, HISTORY_JSON)
+                meta["epochs_completed"] = len(history) if isinstance(history, list) else 0
+                if isinstance(history, list):
+                    # The table is written just after the JSON: a kill between the
+                    # two leaves it an epoch short.
+                    self._write_history_csv(run_dir, history)
+            except StoreError:
+                pass
+            atomic_write_json(self._file(run_dir, RUN_FILE), meta)
+            for leftover in run_dir.glob(f"{TEMP_PREFIX}*"):  # from writes cut off
+                remove_quietly(leftover)
+        self.interrupted.append(run_id)
+        return True
 
     # Reading -------------------------------------------------------------------------------
 
@@ -689,11 +410,20 @@ class RunStore:
         return StoredRun(run_id, run_dir, meta, model_config, train_config, tuple(history))
 
     def list_runs(self) -> list[RunSummary]:
-        """Every saved run, newest first; unreadable ones too, with the reason in `problem`."""
+        """Every saved run, newest first; unreadable ones too, with the reason in `problem`.
+
+        A run still "queued" or "running" whose process has died since the store was
+        opened (a command-line training killed beside the server) is marked
+        "interrupted" on the way, unless the store only reads.
+        """
         summaries = []
         for run_id in self._run_ids():
             try:
-                summaries.append(self.load(run_id).summary())
+                stored = self.load(run_id)
+                if (self.recover and stored.status in ACTIVE_STATUSES
+                        and self._interrupt_if_orphaned(run_id)):
+                    stored = self.load(run_id)
+                summaries.append(stored.summary())
             except StoreError as error:
                 summaries.append(RunSummary(run_id, None, "unreadable", None, None,
                                             problem=str(error)))
@@ -716,8 +446,6 @@ class RunStore:
             return model_file
 
     def _model_from_weights(self, run_id, run_dir, model_file, weights_file) -> None:
-        import numpy as np
-
         stored = self.load(run_id)
         try:
             with np.load(weights_file, allow_pickle=False) as npz:
@@ -727,11 +455,11 @@ class RunStore:
         except Exception as error:  # a foreign or damaged file: say which
             raise StoreError(f"{weights_file} could not be used: {error}") from error
         atomic_save_model(model, model_file)
-        _remove_quietly(weights_file)
+        remove_quietly(weights_file)
 
     def load_model(self, run_id: str) -> keras.Model:
         """The run's latest saved model, loaded in safe mode with the 28×28 → 10 checks."""
-        from mnist_core.model import load_model
+        from mnist_core.model import load_model  # Keras: only when a model is read
 
         return load_model(str(self.model_path(run_id)))
 
@@ -756,7 +484,7 @@ class RunStore:
             with _LIVE_LOCK:
                 live_here = run_dir.resolve() in _LIVE
             if meta.get("status") in ACTIVE_STATUSES and (
-                live_here or _process_alive(meta.get("process"))
+                live_here or process_alive(meta.get("process"))
             ):
                 raise RunActive(f"Run {run_id} is still {meta['status']}: stop it first.")
             # Renamed away first, so a half-deleted run never shows up in the list.
@@ -788,7 +516,7 @@ class RunStore:
             raise ExportExists(existing)
         dest.mkdir(parents=True, exist_ok=True)
         for source, target in zip(sources, targets):
-            _copy_atomically(source, target)
+            copy_atomically(source, target)
         return targets
 
 
@@ -820,47 +548,12 @@ def _model_with(config: ModelConfig, weights) -> keras.Model:
     Its optimizer is built (fresh slots), so the saved file loads without Keras
     warning that the optimizer's variables do not match.
     """
-    from mnist_core.model import build_model
+    from mnist_core.model import build_model  # Keras: only when a model is written
 
     model = build_model(config)
     model.set_weights(list(weights))
     model.optimizer.build(model.trainable_variables)
     return model
-
-
-def _summary(run: StoredRun) -> RunSummary:
-    model, train = run.model_config, run.train_config
-    if model.is_convolutional:
-        layers = {"conv filters": " ".join(map(str, model.conv_filters))}
-    else:
-        layers = {"hidden units": " ".join(map(str, model.hidden_units)) or "none"}
-    hyperparameters = {
-        **layers,
-        "activation": model.activation,
-        "dropout": model.dropout,
-        "augment": model.augment,
-        "optimizer": model.optimizer,
-        "learning rate": model.learning_rate,
-        "lr schedule": train.lr_schedule,
-        "batch size": train.batch_size,
-        "train size": train.train_size or "all",
-        "drawing examples": train.drawing_examples,
-    }
-    last = run.history[-1] if run.history else {}
-    return RunSummary(
-        run_id=run.run_id,
-        name=run.name,
-        status=run.status,
-        created=run.created,
-        architecture=model.architecture,
-        hyperparameters=hyperparameters,
-        epochs=train.epochs,
-        epochs_completed=len(run.history),
-        train_accuracy=last.get("accuracy"),
-        val_accuracy=last.get("val_accuracy"),
-        test_accuracy=run.test_accuracy,
-        seconds_per_epoch=run.seconds_per_epoch,
-    )
 
 
 def _clean_name(name: object) -> str | None:
@@ -881,14 +574,6 @@ def _json_number(value):
     if isinstance(value, float) and not math.isfinite(value):
         return None
     return value
-
-
-def _format_time(seconds: float | None, iso: bool = False) -> str:
-    if seconds is None:
-        return ""
-    if iso:
-        return time.strftime("%Y-%m-%dT%H:%M:%S%z", time.localtime(seconds))
-    return time.strftime("%Y-%m-%d %H:%M", time.localtime(seconds))
 
 
 def _shorten(value: object, limit: int = 40) -> str:
