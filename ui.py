@@ -24,6 +24,8 @@ from mnist_core.config import (
     TrainConfig,
 )
 from mnist_core.data import MnistData, load_mnist
+from mnist_core.model_file import ModelFileError
+from mnist_core.runs.errors import StoreError
 from mnist_core.settings import (
     ALL_IMAGES,
     BATCH_SIZES,
@@ -289,7 +291,13 @@ def sync_run_with_url() -> None:
     checked = st.session_state.get(LATEST_CHECKED, False)
     st.session_state[LATEST_CHECKED] = True
     if url_run and url_run != session_run:
-        if runs().restore(url_run, mnist()) is not None:
+        try:
+            found = runs().restore(url_run, mnist())
+        except (StoreError, ModelFileError) as error:
+            st.toast(f"Run {url_run!r} could not be opened: {error}")
+            del st.query_params["run"]
+            return
+        if found is not None:
             st.session_state["run_id"] = url_run
         else:
             st.toast(f"Run {url_run!r} was not found: it may have been deleted.")
@@ -305,7 +313,7 @@ def _open_latest_finished_run() -> None:
     store = runs().store
     latest = next((summary for summary in store.list_runs() if summary.status == "finished"),
                   None) if store is not None else None
-    if latest is None or runs().restore(latest.run_id, mnist()) is None:
+    if latest is None or find_run(latest.run_id) is None:
         return
     follow_run(latest.run_id)
     st.session_state[OPENED_LATEST] = latest.run_id
@@ -320,8 +328,20 @@ def follow_run(run_id: str) -> None:
 
 def current_job():
     """The run this session follows (its latest, or one opened by link), or None."""
-    run_id = st.session_state.get("run_id")
-    return runs().get(run_id) if run_id else None
+    return find_run(st.session_state.get("run_id"))
+
+
+def find_run(run_id: str | None):
+    """The run with this id, from memory or else from disk; None if it is gone or unreadable.
+
+    The server keeps only its latest finished runs in memory: older ones load again here.
+    """
+    if not run_id:
+        return None
+    try:
+        return runs().restore(run_id, mnist())
+    except (StoreError, ModelFileError):
+        return None
 
 
 def model_job():
@@ -332,8 +352,7 @@ def model_job():
     job = current_job()
     if job is not None and job.latest_snapshot() is not None:
         st.session_state["model_run_id"] = job.run_id
-    model_run_id = st.session_state.get("model_run_id")
-    return runs().get(model_run_id) if model_run_id else None
+    return find_run(st.session_state.get("model_run_id"))
 
 
 @st.cache_resource(max_entries=8, show_spinner=False)
@@ -341,7 +360,7 @@ def _model_at(run_id: str, epoch: int):
     """A network with a run's weights after `epoch`, built once and shared read-only."""
     from mnist_core.model import build_model
 
-    job = runs().get(run_id)
+    job = find_run(run_id)
     snapshot = next(s for s in job.snapshots() if s.epoch == epoch)
     model = build_model(job.model_config)
     model.set_weights(list(snapshot.weights))

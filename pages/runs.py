@@ -85,7 +85,7 @@ def say(kind: str, text: str) -> None:
 def rename(run_id: str) -> None:
     try:
         store.rename(run_id, st.session_state[f"runs_name_{run_id}"])
-    except StoreError as error:
+    except (StoreError, OSError) as error:
         say("error", f"Could not rename run {run_id}: {error}")
     else:
         say("success", f"Run {run_id} renamed.")
@@ -106,7 +106,7 @@ def delete(run_id: str) -> None:
     except RunActive as error:
         say("error", f"{error} A run that is still training cannot be deleted.")
         return
-    except StoreError as error:
+    except (StoreError, OSError) as error:
         say("error", f"Could not delete run {run_id}: {error}")
         return
     ui.runs().forget(run_id)
@@ -120,8 +120,13 @@ def delete(run_id: str) -> None:
 
 
 def use_for_drawing(run_id: str) -> None:
-    if ui.runs().restore(run_id, ui.mnist()) is None:
-        say("error", f"Run {run_id} could not be loaded: its files are missing or damaged.")
+    try:
+        found = ui.runs().restore(run_id, ui.mnist())
+    except (StoreError, ModelFileError) as error:
+        say("error", f"Run {run_id} could not be loaded: {error}")
+        return
+    if found is None:
+        say("error", f"Run {run_id} could not be loaded: it has been deleted.")
         return
     ui.follow_run(run_id)  # chosen here: no longer "your latest finished run, opened for you"
     st.session_state[GO_DRAW] = True
@@ -198,7 +203,6 @@ st.title("Runs")
 st.markdown("Every training is saved as it goes. Select runs in the table to compare their "
             "curves; select one to rename it, download it, delete it or draw with it.")
 
-store.mark_interrupted()  # runs whose process has died since this server started, too
 summaries = store.list_runs()
 if not summaries:
     st.session_state.pop(TABLE_IDS, None)
