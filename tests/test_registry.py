@@ -21,13 +21,10 @@ from mnist_core.config import ModelConfig, TrainConfig
 from mnist_core.data import MnistData
 from mnist_core.model import build_model
 from mnist_core.predict import predict_proba
-from mnist_core.runs.records import JobProgress, JobStatus
-from mnist_core.runs.registry import (
-    MAX_TRAININGS_ENV,
-    RunRegistry,
-    default_max_concurrent,
-    is_valid_run_id,
-)
+from mnist_core.runs.errors import StoreError
+from mnist_core.runs.records import JobProgress, JobStatus, is_valid_run_id
+from mnist_core.runs.registry import MAX_TRAININGS_ENV, RunRegistry, default_max_concurrent
+from mnist_core.runs.store import RunStore
 from mnist_core.runs.train import TrainingJob
 
 SMALL = ModelConfig(hidden_units=(32,))  # fast to trace and to train; the machinery is the same
@@ -706,3 +703,68 @@ def test_eta_while_running_and_seconds_per_epoch(data):
     seconds = [record.seconds for record in final.history]
     assert len(seconds) == 2 and all(s > 0 for s in seconds)
     assert final.seconds_per_epoch == pytest.approx(sum(seconds) / 2)
+
+
+# --- Memory, and a server's end ------------------------------------------------------------
+
+
+def test_only_the_latest_finished_runs_stay_in_memory_and_the_others_come_back(data, tmp_path):
+    """Every epoch's weights of every finished run would grow the server without end:
+    beyond `keep_finished`, the least recently used leave memory and load again from disk."""
+    registry = RunRegistry(max_concurrent=1, store=RunStore(tmp_path), keep_finished=2)
+    try:
+        jobs = [tiny_job(data, epochs=2) for _ in range(3)]
+        for job in jobs:
+            registry.submit(job, "a")
+            _wait_done(job)
+        deadline = time.monotonic() + TIMEOUT
+        while registry.running_count() and time.monotonic() < deadline:
+            time.sleep(0.01)
+        first, second, third = (job.run_id for job in jobs)
+        assert registry.get(first) is None  # the oldest, let go of
+        assert registry.get(second) is jobs[1] and registry.get(third) is jobs[2]
+
+        back = registry.restore(first, data)
+        assert back is not None and back is not jobs[0]
+        assert back.progress().status == JobStatus.FINISHED
+        assert back.latest_snapshot().epoch == 2
+        _assert_weights_equal(back.latest_snapshot().weights, jobs[0].latest_snapshot().weights)
+        assert registry.get(second) is None  # now the least recently used
+    finally:
+        registry.shutdown(timeout=TIMEOUT)
+
+
+def test_a_damaged_saved_run_says_why_it_cannot_be_restored(data, tmp_path):
+    registry = RunRegistry(max_concurrent=1, store=RunStore(tmp_path), keep_finished=0)
+    job = tiny_job(data)
+    registry.submit(job, "a")
+    _wait_done(job)
+    registry.shutdown(timeout=TIMEOUT)
+    (tmp_path / job.run_id / "config.json").write_text("{not json")
+    fresh = RunRegistry(max_concurrent=1, store=RunStore(tmp_path))
+    with pytest.raises(StoreError, match="config.json could not be read"):
+        fresh.restore(job.run_id, data)
+    assert fresh.restore("Missing1", data) is None  # not there at all: no error, no run
+
+
+def test_shutdown_after_a_finished_run_was_forgotten_before_its_done_callback(data,
+                                                                             make_registry):
+    """forget() may drop a finished run whose thread has not yet told the registry."""
+    registry = make_registry(1)
+    release = threading.Event()
+    told = registry._on_done
+
+    def late(job):
+        release.wait(TIMEOUT)
+        told(job)
+
+    registry._on_done = late
+    job = tiny_job(data)
+    registry.submit(job, "a")
+    wait_until(job, lambda p: p.status.is_done)
+    registry.forget(job.run_id)
+    try:
+        registry.shutdown(timeout=0.1)  # was a KeyError
+    finally:
+        release.set()
+    job.join(TIMEOUT)

@@ -461,7 +461,10 @@ def test_runs_of_a_live_process_are_not_marked_interrupted(tmp_path):
         child.kill()
         child.wait()
     assert store.interrupted == []
-    assert store.mark_interrupted() == ["Alive001"] and store.interrupted == ["Alive001"]
+    assert RunStore(root, recover=False).list_runs()[0].status == "running"  # only reads
+    # Listing, as the Runs page does, finds that its process has died since.
+    assert [summary.status for summary in store.list_runs()] == ["interrupted"]
+    assert store.interrupted == ["Alive001"] and store.mark_interrupted() == []
     assert store.load("Alive001").status == "interrupted"
     assert RunRegistry(store=RunStore(root)).interrupted == []  # already marked: only once
     store.delete("Alive001")  # gone, so it may go

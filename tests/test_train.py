@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 import os
+import threading
 import time
 
 import keras
@@ -11,6 +12,7 @@ import numpy as np
 import pytest
 from job_helpers import TIMEOUT, wait_until
 
+import mnist_core.runs.train as train_module
 from mnist_core.config import ModelConfig, TrainConfig
 from mnist_core.data import MnistData
 from mnist_core.runs.records import JobProgress, JobStatus
@@ -282,3 +284,29 @@ def test_exception_during_fit_fails_the_job_with_its_message(mnist):
     # Epochs finished before the error are kept; without validation there are no val metrics.
     assert len(progress.history) >= 1 and progress.history[0].epoch == 1
     assert progress.history[0].val_loss is None and progress.history[0].val_accuracy is None
+
+
+def test_building_the_predictor_does_not_hold_up_progress(mnist, monkeypatch):
+    """The first drawing builds the run's predictor (a Keras model): meanwhile the
+    training thread and every page polling progress() must go on."""
+    building, release = threading.Event(), threading.Event()
+    real = train_module.SnapshotPredictor
+
+    def slow_predictor(config):
+        building.set()
+        release.wait(TIMEOUT)
+        return real(config)
+
+    monkeypatch.setattr(train_module, "SnapshotPredictor", slow_predictor)
+    job = TrainingJob(mnist, ModelConfig(hidden_units=(16,)), TrainConfig(epochs=1))
+    reader = threading.Thread(target=lambda: job.predictor)
+    reader.start()
+    try:
+        assert building.wait(TIMEOUT)
+        polled = threading.Thread(target=job.progress)
+        polled.start()
+        polled.join(5)
+        assert not polled.is_alive(), "progress() waited for the predictor to be built"
+    finally:
+        release.set()
+        reader.join(TIMEOUT)

@@ -94,6 +94,7 @@ class RunRegistry:
         model = self.store.load_model(run_id) if stored.has_model else build_model(
             stored.model_config)
         job = TrainingJob.restored(data, stored, model)
+        job.store = self.store  # saved already; and so it may leave memory again
         with self._lock:
             if run_id not in self._runs:
                 self._keep(job)
