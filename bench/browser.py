@@ -23,7 +23,7 @@ import urllib.request
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT))  # the browser tests' helpers (tests/ is not installed)
 
 from playwright.sync_api import Page, expect  # noqa: E402
 

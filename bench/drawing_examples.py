@@ -11,19 +11,16 @@ from __future__ import annotations
 
 import argparse
 import os
-import sys
 import tempfile
 import time
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+import numpy as np
 
-import numpy as np  # noqa: E402
-
-from mnist_core.data import load_mnist  # noqa: E402
-from mnist_core.drawing_examples import drawing_examples  # noqa: E402
-from mnist_core.drawings import draw_digit, random_style  # noqa: E402
-from mnist_core.preprocess import preprocess_canvas  # noqa: E402
+from mnist_core.data import load_mnist
+from mnist_core.drawing_examples import drawing_examples
+from mnist_core.drawings import draw_digit, random_style
+from mnist_core.preprocess import preprocess_canvas
 
 
 def main() -> None:

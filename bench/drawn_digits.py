@@ -27,24 +27,21 @@ from __future__ import annotations
 import argparse
 import os
 import statistics
-import sys
 import time
-from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
-import numpy as np  # noqa: E402
+import numpy as np
 
-from mnist_core.confidence import judge, nudged_copies  # noqa: E402
-from mnist_core.config import ModelConfig, TrainConfig  # noqa: E402
-from mnist_core.data import load_mnist  # noqa: E402
-from mnist_core.drawings import draw_scribble, drawn_test_set  # noqa: E402
-from mnist_core.predict import predict_proba  # noqa: E402
-from mnist_core.preprocess import naive_resize, preprocess_canvas, preprocess_steps  # noqa: E402
-from mnist_core.reader import load_reader, read_info, reader_path  # noqa: E402
-from mnist_core.runs.train import TrainingJob  # noqa: E402
-from mnist_core.stroke_digits import hand_drawn_set  # noqa: E402
+from mnist_core.confidence import judge, nudged_copies
+from mnist_core.config import ModelConfig, TrainConfig
+from mnist_core.data import load_mnist
+from mnist_core.drawings import draw_scribble, drawn_test_set
+from mnist_core.predict import predict_proba
+from mnist_core.preprocess import naive_resize, preprocess_canvas, preprocess_steps
+from mnist_core.reader import load_reader, read_info, reader_path
+from mnist_core.runs.train import TrainingJob
+from mnist_core.stroke_digits import hand_drawn_set
 
 MODELS = {  # name: the network, its epochs' argument, its learning-rate schedule
     "dense (classic)": (ModelConfig(), "dense_epochs", "constant"),

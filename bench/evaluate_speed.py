@@ -12,19 +12,16 @@ from __future__ import annotations
 import argparse
 import os
 import statistics
-import sys
 import time
-from pathlib import Path
 
 import numpy as np
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
-from mnist_core.config import ModelConfig  # noqa: E402
-from mnist_core.data import load_mnist, prepare_images  # noqa: E402
-from mnist_core.evaluate import evaluate  # noqa: E402
-from mnist_core.model import build_model  # noqa: E402
+from mnist_core.config import ModelConfig
+from mnist_core.data import load_mnist, prepare_images
+from mnist_core.evaluate import evaluate
+from mnist_core.model import build_model
 
 
 def timed(run, repeats: int) -> tuple[float, float]:

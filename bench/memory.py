@@ -13,12 +13,21 @@ arrays are 55 MB, so the growth per extra session should stay well below that pl
 its float copy.
 
     MNIST_DATA=../shared/data/mnist.npz .venv/bin/python bench/memory.py [--sessions 8]
+
+With `--finished-runs N`, no browser: this process holds the server's run registry
+(with a store in a temporary directory) and trains N runs of the default model one
+after another (5 epochs on 1,000 images each), building each run's predictor as the
+Draw page does; its RSS is read after the 1st run and every 10th. It measures what
+a long-lived server keeps of finished runs.
 """
 
 from __future__ import annotations
 
 import argparse
+import gc
+import tempfile
 import time
+from pathlib import Path
 
 from browser import Server, chromium, describe, machine, new_page, open_app, quick_train
 
@@ -27,11 +36,48 @@ DATASET_MB = (70_000 * 28 * 28 + 70_000) / 1e6  # uint8 images and labels
 SETTLE_S = 2  # let a finished training's threads and buffers settle before reading RSS
 
 
+def finished_runs(count: int) -> None:
+    """RSS of a registry that has run `count` trainings, as the server holds them."""
+    from mnist_core.config import TrainConfig
+    from mnist_core.data import load_mnist
+    from mnist_core.runs.registry import KEEP_FINISHED, RunRegistry
+    from mnist_core.runs.store import RunStore
+    from mnist_core.runs.train import TrainingJob
+
+    data = load_mnist()
+    with tempfile.TemporaryDirectory() as runs_dir:
+        registry = RunRegistry(max_concurrent=1, store=RunStore(runs_dir))
+        print(f"Finished runs kept in memory: {KEEP_FINISHED}\n")
+        print("| finished runs | RSS (MB) |\n|---|---|")
+        print(f"| 0 (data loaded) | {_own_rss_mb():.0f} |")
+        for number in range(1, count + 1):
+            job = TrainingJob(data, train_config=TrainConfig(epochs=5, train_size=1_000))
+            registry.submit(job, owner="bench")
+            job.join()
+            job.predictor.softmax(job.latest_snapshot(), data.x_test[:8] / 255)
+            if number == 1 or number % 10 == 0:
+                gc.collect()
+                print(f"| {number} | {_own_rss_mb():.0f} |", flush=True)
+        registry.shutdown()
+
+
+def _own_rss_mb() -> float:
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    raise RuntimeError("no VmRSS in /proc/self/status")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sessions", type=int, default=8)
+    parser.add_argument("--finished-runs", type=int, default=0,
+                        help="measure this process's registry after N trainings instead")
     args = parser.parse_args()
     print(f"Machine: {machine()}")
+    if args.finished_runs:
+        finished_runs(args.finished_runs)
+        return
 
     rows = []
     with chromium() as browser, Server() as server:

@@ -49,14 +49,13 @@ import time
 from dataclasses import dataclass, replace
 from pathlib import Path
 
+import numpy as np
+
+from mnist_core.config import ModelConfig, TrainConfig
+from mnist_core.reader import BENCHMARK_DRAWINGS, BENCHMARK_SEED
+
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-
-import numpy as np  # noqa: E402
-
-from mnist_core.config import ModelConfig, TrainConfig  # noqa: E402
-from mnist_core.reader import BENCHMARK_DRAWINGS, BENCHMARK_SEED  # noqa: E402
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # before TensorFlow loads, in main()
 
 TARGET_DRAWINGS = 0.98
 GOAL_MINUTES = 10.0

@@ -15,23 +15,21 @@ import argparse
 import os
 import platform
 import statistics
-import sys
 import tempfile
 import time
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
-import numpy as np  # noqa: E402
+import numpy as np
 
-from mnist_core.atomic import atomic_save_model, atomic_write  # noqa: E402
-from mnist_core.config import ModelConfig, TrainConfig  # noqa: E402
-from mnist_core.data import load_mnist  # noqa: E402
-from mnist_core.runs import store as store_module  # noqa: E402
-from mnist_core.runs.records import JobStatus  # noqa: E402
-from mnist_core.runs.store import RunStore  # noqa: E402
-from mnist_core.runs.train import TrainingJob  # noqa: E402
+from mnist_core.atomic import atomic_save_model, atomic_write
+from mnist_core.config import ModelConfig, TrainConfig
+from mnist_core.data import load_mnist
+from mnist_core.runs import store as store_module
+from mnist_core.runs.records import JobStatus
+from mnist_core.runs.store import RunStore
+from mnist_core.runs.train import TrainingJob
 
 
 class TimedStore(RunStore):

@@ -14,18 +14,15 @@ import argparse
 import os
 import platform
 import statistics
-import sys
 import time
-from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
-from mnist_core.config import ModelConfig, TrainConfig  # noqa: E402
-from mnist_core.data import load_mnist, prepare  # noqa: E402
-from mnist_core.model import build_model  # noqa: E402
-from mnist_core.runs.records import JobStatus  # noqa: E402
-from mnist_core.runs.train import TrainingJob  # noqa: E402
+from mnist_core.config import ModelConfig, TrainConfig
+from mnist_core.data import load_mnist, prepare
+from mnist_core.model import build_model
+from mnist_core.runs.records import JobStatus
+from mnist_core.runs.train import TrainingJob
 
 
 def plain_keras(data, model_config: ModelConfig, train_config: TrainConfig) -> float:

@@ -18,24 +18,21 @@ from __future__ import annotations
 import argparse
 import os
 import statistics
-import sys
 import time
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Callable
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 # isort: off
-import mnist_core  # noqa: E402, F401  (its TensorFlow settings must come first)
-import keras  # noqa: E402
-import tensorflow as tf  # noqa: E402
+import mnist_core  # noqa: F401  (its TensorFlow settings must come first)
+import keras
+import tensorflow as tf
 # isort: on
 
-from mnist_core.config import ModelConfig  # noqa: E402
-from mnist_core.data import load_mnist, prepare  # noqa: E402
-from mnist_core.model import build_model  # noqa: E402
+from mnist_core.config import ModelConfig
+from mnist_core.data import load_mnist, prepare
+from mnist_core.model import build_model
 
 VALIDATION_SPLIT = 0.1
 
