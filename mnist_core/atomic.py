@@ -21,7 +21,8 @@ if TYPE_CHECKING:
 TEMP_PREFIX = ".tmp-"  # what a write cut off leaves behind, and may be swept up
 
 
-def atomic_write(path: Path, write: Callable[[io.BufferedWriter], None], suffix: str = "") -> None:
+def atomic_write(path: Path, write: Callable[[io.BufferedWriter], object],
+                 suffix: str = "") -> None:
     """Write `path` through `write(file)` so that it is either the old file or the whole new one.
 
     The data goes to a temporary file in the same directory (same filesystem, so the

@@ -156,7 +156,7 @@ class RunStore:
             raise InvalidRunId(
                 f"{_shorten(run_id)} is not a run id: a run id is 8 letters, digits, '-' or '_'."
             )
-        path = self.root / run_id
+        path = self.root / str(run_id)
         if path.is_symlink():
             raise InvalidRunId(f"Run {run_id} is a symbolic link; refusing to follow it.")
         if path.resolve().parent != self.root:
@@ -263,9 +263,9 @@ class RunStore:
             state.weights_epoch = 0
 
     def _save_weights_file(self, run_dir: Path, state: _SaveState, snapshot: Snapshot) -> None:
-        arrays = {f"w{index:03d}": weights for index, weights in enumerate(snapshot.weights)}
-        atomic_write(self._file(run_dir, WEIGHTS_FILE),
-                     lambda file: np.savez(file, epoch=np.int64(snapshot.epoch), **arrays))
+        arrays: dict[str, Any] = {f"w{index:03d}": w for index, w in enumerate(snapshot.weights)}
+        arrays["epoch"] = np.int64(snapshot.epoch)
+        atomic_write(self._file(run_dir, WEIGHTS_FILE), lambda file: np.savez(file, **arrays))
         state.weights_epoch = snapshot.epoch
 
     def _write_history(self, run_dir: Path, progress: JobProgress) -> None:

@@ -7,8 +7,9 @@ apart (`RunStore.load_model`).
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from pathlib import Path
+from typing import Any
 
 from mnist_core.config import ModelConfig, TrainConfig
 from mnist_core.runs.records import EpochRecord, JobProgress, JobStatus
@@ -16,9 +17,7 @@ from mnist_core.runs.records import EpochRecord, JobProgress, JobStatus
 MODEL_FILE, WEIGHTS_FILE = "model.keras", "weights.npz"
 RUN_FILE, CONFIG_FILE = "run.json", "config.json"
 HISTORY_JSON, HISTORY_CSV = "history.json", "history.csv"
-HISTORY_FIELDS = (
-    "epoch", "loss", "accuracy", "val_loss", "val_accuracy", "seconds", "samples_per_second",
-)
+HISTORY_FIELDS = tuple(column.name for column in fields(EpochRecord))
 
 
 @dataclass(frozen=True)
@@ -107,8 +106,7 @@ class StoredRun:
 
     def epoch_records(self) -> tuple[EpochRecord, ...]:
         """The history as `EpochRecord`s."""
-        return tuple(EpochRecord(**{key: row.get(key) for key in HISTORY_FIELDS})
-                     for row in self.history)
+        return tuple(EpochRecord(**_fields(row)) for row in self.history)
 
     def progress(self) -> JobProgress:
         """The run as a finished `JobProgress`, so the live run's views can show it too."""
@@ -169,3 +167,8 @@ def format_time(seconds: float | None, iso: bool = False) -> str:
     if iso:
         return time.strftime("%Y-%m-%dT%H:%M:%S%z", time.localtime(seconds))
     return time.strftime("%Y-%m-%d %H:%M", time.localtime(seconds))
+
+
+def _fields(row: dict) -> dict[str, Any]:
+    """history.json's row as EpochRecord's arguments (a field missing from an old file: None)."""
+    return {name: row.get(name) for name in HISTORY_FIELDS}

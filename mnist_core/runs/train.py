@@ -108,7 +108,7 @@ class TrainingJob:
         job._status, job._error = progress.status, progress.error
         job._epoch = len(progress.history) or (1 if stored.has_model else 0)
         job._history = list(progress.history)
-        if progress.test_accuracy is not None:
+        if progress.test_loss is not None and progress.test_accuracy is not None:
             job._test = (progress.test_loss, progress.test_accuracy)
         job._started_at, job._ended_at = 0.0, progress.elapsed_seconds
         if stored.has_model:
@@ -253,12 +253,11 @@ class TrainingJob:
         """
         if self.store is None:
             return
+        message: str | None = None
         try:
             self.store.save_progress(self, epoch_end=epoch_end)
         except Exception as error:
             message = f"The run could not be saved: {type(error).__name__}: {error}"
-        else:
-            message = None
         with self._lock:
             self._save_error = message
 
