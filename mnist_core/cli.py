@@ -28,9 +28,13 @@ import numpy as np
 from mnist_core.config import (
     ACTIVATIONS,
     ARCHITECTURES,
+    DEFAULT_MODEL,
+    DEFAULT_TRAINING,
     LR_SCHEDULES,
     MAX_DRAWING_EXAMPLES,
     MAX_EPOCHS,
+    MAX_VALIDATION_SHARE,
+    MIN_EPOCHS,
     OPTIMIZERS,
     ModelConfig,
     TrainConfig,
@@ -41,8 +45,6 @@ from mnist_core.model_file import ModelFileError
 
 # TensorFlow loads (seconds) only inside the commands that need it: train, predict,
 # evaluate. Help, and listing, showing, renaming or deleting runs, never wait for it.
-
-MODEL, TRAIN = ModelConfig(), TrainConfig()  # the defaults, as the app has them
 
 
 class Parser(argparse.ArgumentParser):
@@ -135,42 +137,47 @@ def _add_train(commands) -> None:
         epilog="Ctrl-C stops the training after the current batch and keeps what it "
                "learnt (exit status 130); a second Ctrl-C quits at once.",
     )
-    train.add_argument("--architecture", choices=ARCHITECTURES, default=MODEL.architecture,
+    train.add_argument("--architecture", choices=ARCHITECTURES,
+                       default=DEFAULT_MODEL.architecture,
                        help="dense: the classic tutorial's network; cnn: Keras' simple "
                             "convnet; deep_cnn: two batch-normalised 3×3 convolutions per "
                             "block (default: %(default)s)")
-    units = " ".join(map(str, MODEL.hidden_units))
+    units = " ".join(map(str, DEFAULT_MODEL.hidden_units))
     train.add_argument("--hidden-units", type=_positive_int, nargs="+", metavar="UNITS",
-                       default=list(MODEL.hidden_units),
+                       default=list(DEFAULT_MODEL.hidden_units),
                        help="the dense network's hidden layers: the units of each, e.g. "
                             f"256 128 for two (default: {units})")
-    train.add_argument("--activation", choices=ACTIVATIONS, default=MODEL.activation,
+    train.add_argument("--activation", choices=ACTIVATIONS, default=DEFAULT_MODEL.activation,
                        help="activation of the hidden layers (default: %(default)s)")
-    train.add_argument("--dropout", type=float, default=MODEL.dropout,
+    train.add_argument("--dropout", type=float, default=DEFAULT_MODEL.dropout,
                        help="share of units dropped while training, 0 to <1: after each "
                             "hidden layer; in the convnets before the output, deep_cnn half "
                             "of it after each block too (default: %(default)s)")
     train.add_argument("--augment", action="store_true",
                        help="random shifts, rotations and zooms of the training images")
-    train.add_argument("--optimizer", choices=OPTIMIZERS, default=MODEL.optimizer,
+    train.add_argument("--optimizer", choices=OPTIMIZERS, default=DEFAULT_MODEL.optimizer,
                        help="how the weights are updated (default: %(default)s)")
-    train.add_argument("--learning-rate", type=float, default=MODEL.learning_rate,
+    train.add_argument("--learning-rate", type=float, default=DEFAULT_MODEL.learning_rate,
                        help="the optimizer's step size (default: %(default)s)")
-    train.add_argument("--lr-schedule", choices=LR_SCHEDULES, default=TRAIN.lr_schedule,
+    train.add_argument("--lr-schedule", choices=LR_SCHEDULES,
+                       default=DEFAULT_TRAINING.lr_schedule,
                        help="cosine: lower the learning rate epoch by epoch toward 0 "
                             "(default: %(default)s)")
-    train.add_argument("--epochs", type=int, default=TRAIN.epochs,
-                       help=f"passes over the training images, 1–{MAX_EPOCHS} "
+    train.add_argument("--epochs", type=int, default=DEFAULT_TRAINING.epochs,
+                       help=f"passes over the training images, {MIN_EPOCHS}–{MAX_EPOCHS} "
                             "(default: %(default)s)")
-    train.add_argument("--batch-size", type=int, default=TRAIN.batch_size,
+    train.add_argument("--batch-size", type=int, default=DEFAULT_TRAINING.batch_size,
                        help="images per weight update (default: %(default)s)")
-    train.add_argument("--validation-split", type=float, default=TRAIN.validation_split,
+    train.add_argument("--validation-split", type=float,
+                       default=DEFAULT_TRAINING.validation_split,
                        help="share of the training images held out, the last ones, to "
-                            "validate after each epoch, 0–0.5 (default: %(default)s)")
-    train.add_argument("--train-size", type=int, default=TRAIN.train_size, metavar="N",
-                       help="train on the first N training images only (default: all)")
-    train.add_argument("--drawing-examples", type=int, default=TRAIN.drawing_examples,
+                            f"validate after each epoch, 0–{MAX_VALIDATION_SHARE:g} "
+                            "(default: %(default)s)")
+    train.add_argument("--train-size", type=int, default=DEFAULT_TRAINING.train_size,
                        metavar="N",
+                       help="train on the first N training images only (default: all)")
+    train.add_argument("--drawing-examples", type=int,
+                       default=DEFAULT_TRAINING.drawing_examples, metavar="N",
                        help="add N simulated canvas drawings of training digits to the "
                             f"training images, 0–{MAX_DRAWING_EXAMPLES:,}; made once, then "
                             "kept beside the runs (default: %(default)s)")
@@ -184,7 +191,8 @@ def _add_train(commands) -> None:
                         help="do not save the run in the runs directory")
 
 
-def train(args: argparse.Namespace) -> int:
+def configs(args: argparse.Namespace) -> tuple[ModelConfig, TrainConfig]:
+    """The network and the training that `train`'s options describe."""
     model_config = ModelConfig(
         architecture=args.architecture, augment=args.augment,
         hidden_units=tuple(args.hidden_units), activation=args.activation,
@@ -195,6 +203,11 @@ def train(args: argparse.Namespace) -> int:
         validation_split=args.validation_split, train_size=args.train_size,
         lr_schedule=args.lr_schedule, drawing_examples=args.drawing_examples,
     )
+    return model_config, train_config
+
+
+def train(args: argparse.Namespace) -> int:
+    model_config, train_config = configs(args)
     if args.out is not None and not args.out.endswith(".keras"):
         raise ValueError(f"--out must name a .keras file, not {args.out}")
     if args.no_save and args.out is None:

@@ -15,11 +15,13 @@ BATCH_NORM_MOMENTUM = 0.9  # Keras' 0.99 leaves the running statistics behind in
 LR_SCHEDULES = ("constant", "cosine")
 OPTIMIZERS = ("rmsprop", "adam", "sgd")
 ACTIVATIONS = ("relu", "tanh", "sigmoid")
+CNN_DROPOUT = 0.5  # Keras' simple MNIST convnet's; the dense network's default is none
 MAX_HIDDEN_LAYERS = 4
 MAX_UNITS = 4096
 MAX_CONV_BLOCKS, MAX_FILTERS = 3, 256
-MAX_EPOCHS = 50
+MIN_EPOCHS, MAX_EPOCHS = 1, 50
 MIN_BATCH_SIZE, MAX_BATCH_SIZE = 1, 4096
+MAX_VALIDATION_SHARE = 0.5  # of the training images held out for validation
 MAX_DRAWING_EXAMPLES = 60_000
 
 
@@ -28,12 +30,12 @@ class ModelConfig:
     """The network: the default is the classic Dense(512, relu) model with rmsprop.
 
     `architecture="cnn"` is Keras' simple MNIST convnet instead: Conv2D + MaxPooling
-    blocks with `conv_filters` filters each, then dropout (0.5 there).
+    blocks with `conv_filters` filters each, then dropout (CNN_DROPOUT there).
     `architecture="deep_cnn"` is a deeper convnet that reads drawn digits better:
     blocks of two 3×3 convolutions, each followed by batch normalisation, then
-    max-pooling and half the dropout rate; a dense layer of 256 units with the full
-    rate before the softmax. `augment` adds random shifts, rotations and zooms of
-    the training images.
+    max-pooling and half the dropout rate; a dense layer of DEEP_CNN_HEAD_UNITS units
+    with the full rate before the softmax. `augment` adds random shifts, rotations and
+    zooms of the training images.
     """
 
     architecture: str = "dense"
@@ -103,12 +105,12 @@ class TrainConfig:
 
     def __post_init__(self) -> None:
         problems = []
-        if not 1 <= self.epochs <= MAX_EPOCHS:
-            problems.append(f"epochs must be 1–{MAX_EPOCHS}")
+        if not MIN_EPOCHS <= self.epochs <= MAX_EPOCHS:
+            problems.append(f"epochs must be {MIN_EPOCHS}–{MAX_EPOCHS}")
         if not MIN_BATCH_SIZE <= self.batch_size <= MAX_BATCH_SIZE:
             problems.append(f"batch size must be {MIN_BATCH_SIZE}–{MAX_BATCH_SIZE}")
-        if not 0.0 <= self.validation_split <= 0.5:
-            problems.append("validation split must be 0–0.5")
+        if not 0.0 <= self.validation_split <= MAX_VALIDATION_SHARE:
+            problems.append(f"validation split must be 0–{MAX_VALIDATION_SHARE:g}")
         if self.train_size is not None and self.train_size < 10:
             problems.append("train on at least 10 images")
         if self.lr_schedule not in LR_SCHEDULES:
@@ -120,3 +122,7 @@ class TrainConfig:
 
     def to_dict(self) -> dict:
         return asdict(self)
+
+
+# The defaults, as the app's sidebar and the command line start from them.
+DEFAULT_MODEL, DEFAULT_TRAINING = ModelConfig(), TrainConfig()

@@ -9,13 +9,19 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 
-from mnist_core.config import BATCH_NORM_MOMENTUM, DEEP_CNN_HEAD_UNITS, ModelConfig
+from mnist_core.config import (
+    BATCH_NORM_MOMENTUM,
+    DEEP_CNN_HEAD_UNITS,
+    DEFAULT_MODEL,
+    OPTIMIZERS,
+    ModelConfig,
+)
 from mnist_core.data import IMAGE_SIZE, INPUT_DIM, NUM_CLASSES
 from mnist_core.model_file import ModelFileError, check_path, refusal
 from mnist_core.quiet_keras import keras
 
 
-def build_model(config: ModelConfig = ModelConfig()) -> keras.Model:
+def build_model(config: ModelConfig = DEFAULT_MODEL) -> keras.Model:
     """A compiled Sequential model for 784-pixel inputs and 10 softmax outputs.
 
     Every architecture takes the same flat 784-vectors, so data preparation and
@@ -160,7 +166,7 @@ def load_model(path: str, name: str | None = None) -> keras.Model:
     except Exception as error:  # Keras raises many kinds for bad files
         raise refusal(path, name, error) from error
     input_shape = tuple(model.input_shape[1:])
-    if input_shape not in ((INPUT_DIM,), (28, 28), (28, 28, 1)):
+    if input_shape not in ((INPUT_DIM,), (IMAGE_SIZE, IMAGE_SIZE), (IMAGE_SIZE, IMAGE_SIZE, 1)):
         raise ModelFileError(f"{name} expects inputs of shape {input_shape}, not 28×28 digits.")
     if tuple(model.output_shape[1:]) != (NUM_CLASSES,):
         raise ModelFileError(
@@ -182,15 +188,15 @@ def config_of(model: keras.Model) -> ModelConfig:
     dropouts = [layer.rate for layer in layers if isinstance(layer, keras.layers.Dropout)]
     normalised = any(isinstance(layer, keras.layers.BatchNormalization) for layer in layers)
     hidden = conv or dense[:-1]
-    activation = hidden[0].activation.__name__ if hidden else "relu"
+    activation = hidden[0].activation.__name__ if hidden else DEFAULT_MODEL.activation
     optimizer = getattr(model, "optimizer", None)
     try:
         config = ModelConfig(
             architecture=("deep_cnn" if normalised else "cnn") if conv else "dense",
-            hidden_units=ModelConfig().hidden_units if conv else tuple(
+            hidden_units=DEFAULT_MODEL.hidden_units if conv else tuple(
                 layer.units for layer in dense[:-1]),
             conv_filters=tuple(layer.filters for layer in conv[::2 if normalised else 1])
-            or (32, 64),
+            or DEFAULT_MODEL.conv_filters,
             augment=any(isinstance(layer, keras.layers.RandomRotation) for layer in layers),
             activation=activation,
             dropout=max(dropouts, default=0.0),
@@ -219,7 +225,7 @@ def _layout(model: keras.Model) -> list[tuple]:
 def _optimizer_settings(optimizer) -> dict:
     """The optimizer's name and learning rate, if it is one the app offers."""
     name = type(optimizer).__name__.lower() if optimizer is not None else ""
-    if name not in ("rmsprop", "adam", "sgd"):
+    if name not in OPTIMIZERS:
         return {}
     rate = float(f"{float(keras.ops.convert_to_numpy(optimizer.learning_rate)):.6g}")
     return {"optimizer": name, "learning_rate": rate}

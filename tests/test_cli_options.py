@@ -12,8 +12,10 @@ from pathlib import Path
 
 import pytest
 
-from mnist_core.cli import build_parser, main
+from mnist_core import settings
+from mnist_core.cli import build_parser, configs, main
 from mnist_core.config import ModelConfig, TrainConfig
+from mnist_core.settings import DEFAULTS
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -38,15 +40,10 @@ def test_every_train_option_has_help_showing_its_default():
 
 
 def test_train_defaults_are_the_apps():
-    """Unset options build exactly ModelConfig() and TrainConfig()."""
+    """Unset options build exactly ModelConfig() and TrainConfig(), as the sidebar's
+    defaults do."""
     args = build_parser().parse_args(["train"])
-    model = ModelConfig(architecture=args.architecture, hidden_units=args.hidden_units,
-                        augment=args.augment, activation=args.activation, dropout=args.dropout,
-                        optimizer=args.optimizer, learning_rate=args.learning_rate)
-    train = TrainConfig(epochs=args.epochs, batch_size=args.batch_size,
-                        validation_split=args.validation_split, train_size=args.train_size,
-                        lr_schedule=args.lr_schedule)
-    assert (model, train) == (ModelConfig(), TrainConfig())
+    assert configs(args) == (ModelConfig(), TrainConfig()) == settings.configs(DEFAULTS)
     assert args.out is None and not args.no_save
 
 
