@@ -23,8 +23,6 @@ import threading
 import time
 from typing import NoReturn
 
-import numpy as np
-
 from mnist_core.config import (
     ACTIVATIONS,
     ARCHITECTURES,
@@ -388,33 +386,12 @@ def _store(args: argparse.Namespace):
 
 # --- evaluate ----------------------------------------------------------------------------
 
-EVAL_BATCH = 1_000  # test images per model call: the CNN's feature maps stay small
-
-
-def per_class_report(y_true: np.ndarray, y_pred: np.ndarray, num_classes: int = 10) -> list[dict]:
-    """Precision, recall, F1 and support of each class, from the two label vectors.
-
-    A class never predicted has precision 0 (and never seen, recall 0), as
-    scikit-learn reports them with `zero_division=0`.
-    """
-    y_true, y_pred = np.asarray(y_true), np.asarray(y_pred)
-    rows = []
-    for digit in range(num_classes):
-        true_positive = int(np.sum((y_pred == digit) & (y_true == digit)))
-        predicted = int(np.sum(y_pred == digit))
-        support = int(np.sum(y_true == digit))
-        precision = true_positive / predicted if predicted else 0.0
-        recall = true_positive / support if support else 0.0
-        f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
-        rows.append({"digit": digit, "precision": precision, "recall": recall, "f1": f1,
-                     "support": support})
-    return rows
-
 
 def evaluate(args: argparse.Namespace) -> int:
-    from mnist_core.data import load_mnist, prepare_images
+    """The Evaluate page's numbers (mnist_core.evaluate), as a table on the terminal."""
+    from mnist_core.data import load_mnist
+    from mnist_core.evaluate import evaluate as evaluate_model
     from mnist_core.model import load_model
-    from mnist_core.predict import predict_proba
 
     if args.run is not None:
         store = _store(args)
@@ -426,27 +403,18 @@ def evaluate(args: argparse.Namespace) -> int:
         model, name = load_model(args.model), args.model
     data = load_mnist()
     print(f"Data: {data.source}")
-    x = prepare_images(data.x_test)
-    probabilities = np.concatenate([predict_proba(model, x[start:start + EVAL_BATCH])
-                                    for start in range(0, len(x), EVAL_BATCH)])
-    y_true = data.y_test.astype(int)
-    y_pred = probabilities.argmax(axis=1)
-    picked = np.clip(probabilities[np.arange(len(y_true)), y_true], 1e-7, 1.0)
-    loss = float(-np.log(picked).mean())
-    accuracy = float(np.mean(y_pred == y_true))
+    evaluation = evaluate_model(model, data.x_test, data.y_test)
     print(f"Model: {name}")
-    print(f"Test images: {len(y_true):,}")
-    print(f"Test loss: {loss:.4f}")
-    print(f"Test accuracy: {accuracy:.4f}")
-    rows = per_class_report(y_true, y_pred)
+    print(f"Test images: {evaluation.size:,}")
+    print(f"Test loss: {evaluation.loss:.4f}")
+    print(f"Test accuracy: {evaluation.accuracy:.4f}")
+    *digits, average = evaluation.per_class_rows()
     print(f"{'digit':>5} {'precision':>9} {'recall':>7} {'f1':>7} {'support':>7}")
-    for row in rows:
+    for row in digits:
         print(f"{row['digit']:>5} {row['precision']:>9.4f} {row['recall']:>7.4f} "
-              f"{row['f1']:>7.4f} {row['support']:>7}")
-    macro = {key: float(np.mean([row[key] for row in rows]))
-             for key in ("precision", "recall", "f1")}
-    print(f"{'macro':>5} {macro['precision']:>9.4f} {macro['recall']:>7.4f} "
-          f"{macro['f1']:>7.4f} {len(y_true):>7}")
+              f"{row['F1']:>7.4f} {row['test images']:>7}")
+    print(f"{'macro':>5} {average['precision']:>9.4f} {average['recall']:>7.4f} "
+          f"{average['F1']:>7.4f} {evaluation.size:>7}")
     return 0
 
 

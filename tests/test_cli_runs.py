@@ -18,9 +18,10 @@ import keras
 import numpy as np
 import pytest
 
-from mnist_core.cli import main, per_class_report
+from mnist_core.cli import main
 from mnist_core.config import ModelConfig, TrainConfig
 from mnist_core.data import prepare_images
+from mnist_core.evaluate import evaluate
 from mnist_core.model import load_model
 from mnist_core.predict import predict_proba
 
@@ -375,14 +376,17 @@ def test_evaluate_an_interrupted_run_says_which_epochs_weights_it_reads(trained,
     assert f"Model: run {run_id}, weights after epoch 1 of 3 (interrupted)\n" in stdout
 
 
-def test_per_class_report_counts():
-    """Hand-counted: digit 2 is never predicted (precision 0), digit 3 never occurs (recall 0)."""
-    y_true = np.array([0, 0, 1, 1, 2, 2])
-    y_pred = np.array([0, 1, 1, 1, 0, 3])
-    rows = per_class_report(y_true, y_pred, num_classes=4)
-    assert [row["support"] for row in rows] == [2, 2, 2, 0]
-    assert rows[0]["precision"] == 0.5 and rows[0]["recall"] == 0.5 and rows[0]["f1"] == 0.5
-    assert rows[1]["precision"] == pytest.approx(2 / 3) and rows[1]["recall"] == 1.0
-    assert rows[1]["f1"] == pytest.approx(0.8)
-    assert rows[2] == {"digit": 2, "precision": 0.0, "recall": 0.0, "f1": 0.0, "support": 2}
-    assert rows[3]["precision"] == 0.0 and rows[3]["recall"] == 0.0
+def test_evaluate_prints_the_evaluate_pages_numbers(trained, mnist):
+    """The command and the Evaluate page share one evaluation: the same loss, accuracy and
+    per-digit measures, to the printed digit."""
+    _, _, _, out = trained
+    code, stdout, stderr = cli("evaluate", "--model", str(out))
+    assert code == 0, stderr
+    evaluation = evaluate(load_model(str(out)), mnist.x_test, mnist.y_test)
+    assert f"Test loss: {evaluation.loss:.4f}\n" in stdout
+    assert f"Test accuracy: {evaluation.accuracy:.4f}\n" in stdout
+    printed = [[float(f"{value:.4f}") for value in measure]
+               for measure in zip(evaluation.precision, evaluation.recall, evaluation.f1)]
+    expected = {digit: [*printed[digit], int(count)]
+                for digit, count in enumerate(np.bincount(mnist.y_test))}
+    assert _report(stdout) == expected

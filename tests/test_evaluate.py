@@ -106,6 +106,19 @@ def test_a_digit_never_read_has_precision_zero_not_nan():
     assert not np.isnan(evaluation.f1).any()
 
 
+def test_per_digit_measures_by_hand():
+    """Hand-counted: digit 2 is never read (precision 0), digit 3 never occurs (recall 0)."""
+    y_test = np.array([0, 0, 1, 1, 2, 2])
+    evaluation = Evaluation.from_softmax(y_test, np.eye(NUM_CLASSES)[[0, 1, 1, 1, 0, 3]])
+    rows = evaluation.per_class_rows()
+    assert [row["test images"] for row in rows[:4]] == [2, 2, 2, 0]
+    assert rows[0]["precision"] == 0.5 and rows[0]["recall"] == 0.5 and rows[0]["F1"] == 0.5
+    assert rows[1]["precision"] == pytest.approx(2 / 3) and rows[1]["recall"] == 1.0
+    assert rows[1]["F1"] == pytest.approx(0.8)
+    assert (rows[2]["precision"], rows[2]["recall"], rows[2]["F1"]) == (0.0, 0.0, 0.0)
+    assert rows[3]["precision"] == 0.0 and rows[3]["recall"] == 0.0
+
+
 def test_the_table_has_a_row_per_digit_and_the_macro_average(dense, mnist):
     rows = dense.per_class_rows()
     assert [row["digit"] for row in rows] == [str(d) for d in range(10)] + ["average"]
