@@ -18,6 +18,7 @@ import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
 from mnist_core.data import NUM_CLASSES, prepare_images
+from mnist_core.figures import BAR_COLOUR, READ_COLOUR
 
 if TYPE_CHECKING:  # keeps TensorFlow out of pages that have no model yet
     import keras
@@ -34,8 +35,6 @@ LOG_FLOOR = -0.5  # the colour scale starts below log10(1) = 0: one mistake is a
 CHOSEN_COLOUR = "#111111"
 CONFUSION_HEIGHT = 620  # px: cells of about 45 px in the Evaluate page's wide column
 CELL_TARGET = 44  # px: each cell's invisible click target, about the whole cell
-BAR_COLOUR = "#9db4cc"
-READ_COLOUR = "#d62728"  # the digit the network chose
 TRUE_COLOUR = "#2ca02c"  # the right answer, when the network missed it
 BAR_STRIP = 13  # gallery: pixel rows under each image for its softmax bars
 BAR_HEIGHT = 11  # a probability of 1 is a bar this many pixels high

@@ -10,7 +10,13 @@ import numpy as np
 import plotly.graph_objects as go
 
 from mnist_core.data import INPUT_DIM, NUM_CLASSES, MnistData, prepare_images
-from mnist_core.figures import BAR_COLOUR, image_figure, image_grid_figure, vector_strip_figure
+from mnist_core.figures import (
+    BAR_COLOUR,
+    compact,
+    image_figure,
+    image_grid_figure,
+    vector_strip_figure,
+)
 
 PAGE_SIZE = 48
 GRID_COLUMNS = 12
@@ -114,7 +120,7 @@ def class_counts_figure(counts: np.ndarray, set_name: str) -> go.Figure:
         title=f"Images per digit ({set_name} set)", xaxis=dict(title="digit", type="category"),
         yaxis=dict(title="images", range=[0, counts.max() * 1.15], tickformat=","),
     )
-    return _compact(fig, 320)
+    return compact(fig, 320)
 
 
 def pixel_histogram_figure(counts: np.ndarray, set_name: str) -> go.Figure:
@@ -132,9 +138,4 @@ def pixel_histogram_figure(counts: np.ndarray, set_name: str) -> go.Figure:
         xaxis=dict(title="pixel value (0–255)", range=[-1, 256]),
         yaxis=dict(title="pixels", type="log", dtick=1, tickformat=","),
     )
-    return _compact(fig, 320)
-
-
-def _compact(fig: go.Figure, height: int) -> go.Figure:
-    fig.update_layout(height=height, margin=dict(l=10, r=10, t=40, b=10))
-    return fig
+    return compact(fig, 320)

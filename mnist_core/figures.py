@@ -11,12 +11,13 @@ import numpy as np
 import plotly.graph_objects as go
 from PIL import Image
 
+from mnist_core.data import IMAGE_SIZE, NUM_CLASSES
 from mnist_core.runs.records import BatchRecord, EpochRecord
 
 TRAIN_COLOUR = "#1f77b4"
 VALIDATION_COLOUR = "#ff7f0e"
 BAR_COLOUR = "#9db4cc"
-TOP_BAR_COLOUR = "#d62728"
+READ_COLOUR = "#d62728"  # the digit the network chose
 BOTTOM_LEGEND = dict(orientation="h", x=0, y=-0.25, yanchor="top")
 GAP = 2  # transparent pixels between two images of a grid
 TITLE_BAND = 9  # transparent pixels above each image of a grid, for its title
@@ -26,7 +27,8 @@ WAITING_COLOUR = "#888888"
 METRIC_TITLES = {"loss": "Loss (categorical cross-entropy)", "accuracy": "Accuracy"}
 
 
-def _compact(fig: go.Figure, height: int) -> go.Figure:
+def compact(fig: go.Figure, height: int) -> go.Figure:
+    """`fig` at `height` pixels, with the narrow margins every small chart here uses."""
     fig.update_layout(height=height, margin=dict(l=10, r=10, t=40, b=10))
     return fig
 
@@ -84,7 +86,7 @@ def history_figure(
     if not history and not batch_history:
         fig.add_annotation(text="No batch trained yet", x=0.5, y=0.5, xref="paper",
                            yref="paper", showarrow=False, font=dict(size=14, color=WAITING_COLOUR))
-    return _compact(fig, 360)
+    return compact(fig, 360)
 
 
 def history_range(
@@ -121,11 +123,11 @@ def evolution_figure(epochs: Sequence[int], probabilities: np.ndarray) -> go.Fig
     probabilities = np.asarray(probabilities, dtype=float)
     top = int(probabilities[-1].argmax())
     fig = go.Figure()
-    for digit in range(10):
+    for digit in range(NUM_CLASSES):
         fig.add_scatter(
             x=list(epochs), y=probabilities[:, digit], name=str(digit), mode="lines+markers",
             line=dict(width=3 if digit == top else 1,
-                      color=TOP_BAR_COLOUR if digit == top else None),
+                      color=READ_COLOUR if digit == top else None),
             opacity=1.0 if digit == top else 0.45,
             hovertemplate=f"digit {digit}, epoch %{{x}}: %{{y:.1%}}<extra></extra>",
         )
@@ -135,7 +137,7 @@ def evolution_figure(epochs: Sequence[int], probabilities: np.ndarray) -> go.Fig
         yaxis=dict(title="probability", range=[0, 1.05], tickformat=".0%"),
         legend=dict(BOTTOM_LEGEND, title="digit"),
     )
-    return _compact(fig, 340)
+    return compact(fig, 340)
 
 
 def softmax_figure(probabilities: np.ndarray | None) -> go.Figure:
@@ -145,12 +147,12 @@ def softmax_figure(probabilities: np.ndarray | None) -> go.Figure:
     chart is in place, and the browser ready to draw it, before the first stroke.
     """
     empty = probabilities is None
-    probabilities = np.zeros(10) if empty else np.asarray(probabilities, dtype=float)
+    probabilities = np.zeros(NUM_CLASSES) if empty else np.asarray(probabilities, dtype=float)
     top = None if empty else int(probabilities.argmax())
-    colours = [TOP_BAR_COLOUR if digit == top else BAR_COLOUR for digit in range(10)]
+    colours = [READ_COLOUR if digit == top else BAR_COLOUR for digit in range(NUM_CLASSES)]
     fig = go.Figure(
         go.Bar(
-            x=[str(digit) for digit in range(10)],
+            x=[str(digit) for digit in range(NUM_CLASSES)],
             y=probabilities,
             marker_color=colours,
             text=None if empty else [f"{p:.0%}" for p in probabilities],
@@ -163,7 +165,7 @@ def softmax_figure(probabilities: np.ndarray | None) -> go.Figure:
         xaxis=dict(title="digit", type="category"),
         yaxis=dict(title="probability", range=[0, 1.12], tickformat=".0%"),
     )
-    return _compact(fig, 320)
+    return compact(fig, 320)
 
 
 def tile_images(images: np.ndarray, columns: int) -> np.ndarray:
@@ -182,7 +184,8 @@ def tile_images(images: np.ndarray, columns: int) -> np.ndarray:
     return mosaic
 
 
-def tile_origin(position: int, columns: int, height: int = 28, width: int = 28) -> tuple[int, int]:
+def tile_origin(position: int, columns: int, height: int = IMAGE_SIZE,
+                width: int = IMAGE_SIZE) -> tuple[int, int]:
     """Top-left pixel of the image at `position` in the mosaic of `tile_images`."""
     row, column = divmod(position, columns)
     return row * (TITLE_BAND + height + GAP) + TITLE_BAND, column * (width + GAP)
@@ -225,7 +228,7 @@ def image_figure(image: np.ndarray, title: str, zmax: float = 1.0) -> go.Figure:
     fig.update_layout(title=title)
     fig.update_xaxes(showticklabels=False, constrain="domain")
     fig.update_yaxes(showticklabels=False, autorange="reversed", scaleanchor="x")
-    return _compact(fig, 280)
+    return compact(fig, 280)
 
 
 def vector_strip_figure(vector: np.ndarray, title: str) -> go.Figure:
@@ -235,7 +238,7 @@ def vector_strip_figure(vector: np.ndarray, title: str) -> go.Figure:
     fig.update_layout(title=title)
     fig.update_yaxes(showticklabels=False)
     fig.update_xaxes(title="pixel index (row × 28 + column)")
-    return _compact(fig, 170)
+    return compact(fig, 170)
 
 
 def tile(image: np.ndarray, size: int = 140, crisp: bool = False) -> np.ndarray:

@@ -15,7 +15,8 @@ from PIL import Image
 from scipy import ndimage
 from skimage.morphology import skeletonize
 
-IMAGE_SIZE = 28
+from mnist_core.data import IMAGE_SIZE
+
 DIGIT_BOX = 20
 # Where MNIST's centres of mass lie on average (row, column), measured on its test set.
 MNIST_CENTRE = (14.0, 14.0)
