@@ -32,9 +32,9 @@ MIN_DRAWINGS = 20
 # the final copy's; even 20 drawings leave 4 to read in each fold. More folds would
 # cost more fits for little change.
 FOLDS = 5
-# The recipe, measured on the dense network with 60 drawings that lean 30°: at 1e-4,
-# two thirds of the gain on held-out drawings; at 1e-3 hardly more, for steps three
-# times as large away from what MNIST taught.
+# The recipe was measured on drawings that lean (docs/recognition.md, "Adapting to
+# one's handwriting"): a smaller rate misses much of the gain on held-out drawings,
+# a larger one adds hardly any, for larger steps away from what MNIST taught.
 LEARNING_RATE = 3e-4  # Adam's
 EPOCHS = 3
 BATCH_SIZE = 32

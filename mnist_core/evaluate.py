@@ -164,10 +164,10 @@ def softmax_of(model: keras.Model, x_test: np.ndarray, batch_size: int = BATCH_S
     """(N, 10) softmax for uint8 images, prepared like the training images.
 
     The model is called in large batches through one `tf.function`: as a graph,
-    TensorFlow fuses each convolution with its bias and ReLU, which halves the
-    CNN's time against calling the model eagerly (about 3 instead of 5.4 CPU
-    seconds for the 10,000 test images); tracing it costs little (~0.1 s).
-    `model.predict` is as fast for the CNN but slower for the dense model.
+    TensorFlow fuses each convolution with its bias and ReLU, so the CNN takes far
+    less time than called eagerly, and tracing it costs little. `model.predict` is
+    as fast for the CNN but slower for the dense model. The timings:
+    docs/benchmarks.md, "Evaluating" (bench/evaluate_speed.py).
     """
     from mnist_core.predict import graph_call  # TensorFlow: only once a model is evaluated
 

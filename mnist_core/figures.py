@@ -195,8 +195,9 @@ def image_grid_figure(images: np.ndarray, titles: list[str],
                       columns: int = 12) -> go.Figure:
     """Images in a grid with a title over each, as one PNG in one image trace.
 
-    A subplot per image costs plotly about 20 ms each (a second for 48); one mosaic
-    costs about 10 ms whatever the count. Images are uint8 (0–255) or floats in [0, 1].
+    Plotly's time grows with every subplot, so a subplot per image is slow for a page
+    of digits; one mosaic costs the same whatever the count (docs/benchmarks.md,
+    "Evaluating"). Images are uint8 (0–255) or floats in [0, 1].
     """
     images = np.asarray(images)
     if images.dtype != np.uint8:

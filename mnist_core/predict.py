@@ -1,15 +1,16 @@
 """Ask a trained model what digit it sees.
 
-`model.predict` costs about 40 ms of set-up per call, far too much for a prediction
-on every stroke, and an eager `model(x)` runs op by op. The model's inference is
-traced once into a `tf.function` (`graph_call`) and called directly: measured on 2
-cores for a drawing's batch of 8, about 0.6–0.8 ms (dense) and 1.8–2.8 ms (CNN),
-against 1.0 and 2.8 ms through `predict_on_batch` and 4.4 and 15 ms eagerly.
+`model.predict` has a set-up cost per call far too large for a prediction on every
+stroke, and an eager `model(x)` runs op by op. The model's inference is traced once
+into a `tf.function` (`graph_call`) and called directly, faster than either and than
+`predict_on_batch`.
 
-Even a traced call spends 1–3 ms in TensorFlow's executor, most of it when the call
-comes after a pause, as strokes do. A dense network's few matrix products take
-0.2–0.6 ms in numpy, so the Draw page reads drawings with `dense_forward` whenever
-the network is a stack of Dense layers (the default), and through TensorFlow otherwise.
+Even a traced call spends most of its time in TensorFlow's executor, most of all
+when the call comes after a pause, as strokes do; a dense network's few matrix
+products take a fraction of that in numpy. So the Draw page reads drawings with
+`dense_forward` whenever the network is a stack of Dense layers (the default), and
+through TensorFlow otherwise. The timings: docs/benchmarks.md, "Drawing latency"
+(bench/drawing_latency.py).
 """
 
 from __future__ import annotations

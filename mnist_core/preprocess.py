@@ -149,10 +149,9 @@ class PreprocessSteps:
     def thick_pen(self) -> bool:
         """Strokes twice MNIST's width for the digit's size, or more: its loops fill in.
 
-        Measured with bench/drawn_digits.py: 8% of its drawings get the hint, and
-        they are misread three to four times as often as the rest (dense: 20.5%
-        against 4.8%; CNN: 10.8% against 3.6%). Evening the strokes out cannot
-        reopen a loop the pen has filled.
+        Drawings that get the hint are misread several times as often as the rest
+        (bench/drawn_digits.py; docs/recognition.md, "The thick-pen hint"). Evening
+        the strokes out cannot reopen a loop the pen has filled.
         """
         return self.stroke_width >= THICK_PEN * WORK_STROKE_WIDTH
 
@@ -225,11 +224,11 @@ def normalise_stroke(work: np.ndarray, width: float, depth: np.ndarray) -> np.nd
     `work` is the crop at WORK_SIZE, with its `_stroke_measure` (`width`, `depth`);
     MNIST's width scales by WORK_SIZE / DIGIT_BOX.
     Thin pens are misread most. A fat pen blots small digits; eroding it back to
-    MNIST's width (and fitting the thinner digit to 20×20 again) reads better,
-    measured on bench/drawn_digits.py: 93.2% instead of 91.6% of the drawings for
-    the dense model, 95.6% instead of 94.3% for the CNN. The erosion keeps the ink
-    deeper than the radius inside the stroke, with a one-pixel soft edge: the same
-    readings as eroding with a disk (measured), without its cost for fat pens.
+    MNIST's width (and fitting the thinner digit to 20×20 again) reads better, for
+    the dense model and the CNN alike (bench/drawn_digits.py; docs/recognition.md,
+    "Stroke width"). The erosion keeps the ink deeper than the radius inside the
+    stroke, with a one-pixel soft edge: the same readings as eroding with a disk
+    (measured), without its cost for fat pens.
     """
     target = WORK_STROKE_WIDTH
     if width and width < THICKEN_BELOW * target:
