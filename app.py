@@ -2,6 +2,9 @@
 
 Entry point and router: the shared frame and sidebar, then the chosen page.
 Run with `streamlit run app.py`.
+
+The pages live in app_pages/, not pages/: Streamlit takes a folder named pages/ beside
+the entry point for its legacy multipage app, and would run a page without this router.
 """
 
 import streamlit as st
@@ -13,13 +16,13 @@ st.set_page_config(page_title="MNIST Playground", page_icon=":material/draw:", l
 
 page = st.navigation(
     [
-        st.Page("pages/home.py", title="Home", icon=":material/home:", default=True),
-        st.Page("pages/data.py", title="Data", icon=":material/grid_view:"),
-        st.Page("pages/train.py", title="Train", icon=":material/monitoring:"),
-        st.Page("pages/runs.py", title="Runs", icon=":material/history:"),
-        st.Page("pages/draw.py", title="Draw", icon=":material/draw:"),
-        st.Page("pages/evaluate.py", title="Evaluate", icon=":material/fact_check:"),
-        st.Page("pages/inside.py", title="Inside the model", icon=":material/neurology:"),
+        st.Page("app_pages/home.py", title="Home", icon=":material/home:", default=True),
+        st.Page("app_pages/data.py", title="Data", icon=":material/grid_view:"),
+        st.Page("app_pages/train.py", title="Train", icon=":material/monitoring:"),
+        st.Page("app_pages/runs.py", title="Runs", icon=":material/history:"),
+        st.Page("app_pages/draw.py", title="Draw", icon=":material/draw:"),
+        st.Page("app_pages/evaluate.py", title="Evaluate", icon=":material/fact_check:"),
+        st.Page("app_pages/inside.py", title="Inside the model", icon=":material/neurology:"),
     ]
 )
 
@@ -31,7 +34,6 @@ except MnistDataError as error:
 
 ui.sync_run_with_url()
 st.session_state["config"] = ui.sidebar_config(data)
-ui.mark_routed()
 ui.sidebar_status(data)
 ui.app_style()
 page.run()

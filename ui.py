@@ -76,7 +76,6 @@ HISTORY_COLUMNS = {
 }
 POLL_SECONDS = 1.0
 CHART_POLL_SECONDS = 3.0
-ROUTED = "routed_by_app"
 SETUP_REQUEST = "setup_request"  # (sidebar values, message) to apply on the next full run
 LATEST_CHECKED = "latest_run_checked"  # this session has looked for the latest finished run
 OPENED_LATEST = "opened_latest_run"  # the run this session opened for its user on arrival
@@ -106,19 +105,7 @@ def mnist() -> MnistData:
 
 
 def page_config() -> tuple[ModelConfig, TrainConfig]:
-    """The sidebar's settings for this run's page; every page calls this first.
-
-    Streamlit treats a folder named pages/ as an old-style multipage app until
-    st.navigation is called, and AppTest resets that guess before every run: then a
-    page runs without app.py, the router. The router marks each run it makes; a page
-    run without the mark drops the guess and reruns through the router, which keeps
-    the requested page.
-    """
-    if not st.session_state.pop(ROUTED, False):
-        from streamlit.runtime.pages_manager import PagesManager
-
-        PagesManager.uses_pages_directory = False
-        st.rerun()
+    """The sidebar's settings for this run's page, as app.py read them."""
     return st.session_state["config"]
 
 
@@ -132,11 +119,6 @@ def switch_page(page: str) -> None:
     """
     st.session_state["setup_from_link_done"] = False
     st.switch_page(page, query_params=st.query_params.to_dict())
-
-
-def mark_routed() -> None:
-    """Called by app.py on every run, before the page runs."""
-    st.session_state[ROUTED] = True
 
 
 def sidebar_config(data: MnistData) -> tuple[ModelConfig, TrainConfig]:

@@ -290,29 +290,6 @@ def downloads(monkeypatch) -> dict[str, tuple[bytes, str, str | None]]:
     return files
 
 
-@pytest.fixture
-def routed_like_the_server(monkeypatch):
-    """Let button return values reach the script, as they do on the real server.
-
-    AppTest forgets before every run that app.py routes with st.navigation, so each run
-    first executes the page alone; ui.page_config then reroutes it with st.rerun(), and
-    that aborted first run consumes the clicks of buttons read by their return value
-    ("Forget them"; buttons with on_click callbacks are unaffected). On the server the
-    guess is made once and the click arrives (checked in a real browser). Here AppTest's
-    reset is pointed at a stand-in class, so the real guess stays made after the first run.
-    """
-    from streamlit.runtime.pages_manager import PagesManager
-    from streamlit.testing.v1 import app_test
-
-    class KeepTheGuess:
-        uses_pages_directory = None  # what AppTest resets now
-
-        def __new__(cls, *args, **kwargs):
-            return PagesManager(*args, **kwargs)
-
-    monkeypatch.setattr(app_test, "PagesManager", KeepTheGuess)
-
-
 def keep(at: AppTest, label: int) -> AppTest:
     at.selectbox(key="drawing_label").set_value(label).run()
     next(b for b in at.button if b.label == "Keep it").click().run()
@@ -353,7 +330,7 @@ def test_keep_it_labels_a_drawing_and_offers_the_set_for_download(run_id, mnist,
 
 
 def test_a_wrong_label_counts_against_the_model_and_forget_empties_the_set(
-    run_id, mnist, downloads, routed_like_the_server
+    run_id, mnist, downloads
 ):
     at = attached(run_id)
     draw(at, drawn_digit(mnist, SEVEN))

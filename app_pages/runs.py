@@ -52,7 +52,7 @@ COLUMNS = {
 }
 
 if st.session_state.pop(GO_DRAW, False):
-    ui.switch_page("pages/draw.py")  # callbacks cannot switch pages; the script can
+    ui.switch_page("app_pages/draw.py")  # callbacks cannot switch pages; the script can
 
 store = ui.runs().store
 
@@ -209,7 +209,7 @@ if not summaries:
     show_message()
     st.info("No saved runs yet: train a model and it shows up here.",
             icon=":material/history:")
-    st.page_link("pages/train.py", label="Go to Train", icon=":material/monitoring:")
+    st.page_link("app_pages/train.py", label="Go to Train", icon=":material/monitoring:")
 else:
     ids = [summary.run_id for summary in summaries]
     chosen = selected_ids(ids)

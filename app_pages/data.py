@@ -49,7 +49,7 @@ def one_image(set_name: str) -> None:
             st.button("Look inside the model with this image", icon=":material/visibility:",
                       on_click=look_inside, args=(index,))
         if st.session_state.pop("open_inside", False):
-            ui.switch_page("pages/inside.py")
+            ui.switch_page("app_pages/inside.py")
     with right:
         st.plotly_chart(flattened, width="stretch")
         st.plotly_chart(scaled, width="stretch")

@@ -57,7 +57,7 @@ def look_inside(indices, titles: dict[int, str], key: str) -> None:
         if st.button("Look inside the model", key=f"{key}_inside",
                      icon=":material/neurology:"):
             st.session_state["inspect_index"] = index
-            ui.switch_page("pages/inside.py")
+            ui.switch_page("app_pages/inside.py")
 
 
 st.title("Evaluate the model")
@@ -73,7 +73,7 @@ if found is None:
     else:
         st.warning("**No trained model yet.** Train one, then come back to see how it does "
                    "on the test set.")
-        st.page_link("pages/train.py", label="Go to Train", icon=":material/monitoring:")
+        st.page_link("app_pages/train.py", label="Go to Train", icon=":material/monitoring:")
     st.stop()
 
 model, epoch, job = found
