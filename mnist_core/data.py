@@ -77,7 +77,8 @@ def load_npz(path: Path) -> MnistData:
     except (OSError, ValueError, zipfile.BadZipFile, EOFError) as error:
         raise MnistDataError(f"{path} could not be read as an .npz file: {error}") from error
     _check_arrays(path, arrays)
-    return MnistData(**arrays, source=f"MNIST from {path} ({MNIST_DATA_ENV})",
+    return MnistData(arrays["x_train"], arrays["y_train"], arrays["x_test"], arrays["y_test"],
+                     source=f"MNIST from {path} ({MNIST_DATA_ENV})",
                      name="MNIST (local file)")
 
 

@@ -279,7 +279,7 @@ def confusion_figure(confusion: np.ndarray, chosen: tuple[int, int] | None = Non
     shade = (mistakes - LOG_FLOOR) / (top - LOG_FLOOR)  # 0–1 along the colour scale, or NaN
     counts = [
         dict(x=column, y=row, text=str(count), showarrow=False,
-             font=dict(size=14, color=_count_colour(count, shade[row, column])))
+             font=dict(size=14, color=_count_colour(count, float(shade[row, column]))))
         for (row, column), count in np.ndenumerate(confusion)
     ]
     outline = [] if chosen is None else [
@@ -335,8 +335,8 @@ def gallery_figure(
         fig.add_heatmap(z=np.asarray(image)[::-1], y0=image_base, zmin=0, zmax=255,
                         colorscale="gray", showscale=False, hoverinfo="skip",
                         row=row + 1, col=column + 1)
-        if with_bars:
-            p = np.asarray(probabilities[item], float)
+        if probabilities is not None:
+            p = np.asarray(probabilities[item], np.float64)
             read = int(p.argmax())
             truth = None if true_digits is None else int(true_digits[item])
             colours = [READ_COLOUR if d == read else TRUE_COLOUR if d == truth else BAR_COLOUR

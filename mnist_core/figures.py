@@ -50,7 +50,8 @@ def history_figure(
     fig = go.Figure()
     if batch_history and batches_per_epoch:
         step = max(1, len(batch_history) // MAX_BATCH_POINTS)
-        x_batches, y_batches = [], []
+        x_batches: list[float | None] = []
+        y_batches: list[float | None] = []
         for before, record in zip((None, *batch_history[::step]), batch_history[::step]):
             if before is not None and before.epoch != record.epoch:
                 x_batches.append(None)  # a gap: no line from one epoch's run into the next

@@ -20,12 +20,12 @@ def load_image(source: str | Path | bytes, name: str | None = None) -> np.ndarra
     """A picture as a uint8 array (RGBA when it has transparency, else greyscale),
     its longer side at most MAX_SIDE pixels."""
     name = name or (str(source) if not isinstance(source, bytes) else "the upload")
-    if isinstance(source, bytes):
-        if not source:
-            raise ImageError(f"{name} is empty.")
-        source = BytesIO(source)
+    if isinstance(source, bytes) and not source:
+        raise ImageError(f"{name} is empty.")
+    opened = BytesIO(source) if isinstance(source, bytes) else source
     try:
-        with Image.open(source) as image:
+        with Image.open(opened) as file:
+            image: Image.Image = file
             if image.width * image.height > MAX_PIXELS:
                 raise ImageError(
                     f"{name} is {image.width}×{image.height} pixels: too large for a digit."

@@ -69,7 +69,7 @@ def graph_call(model: keras.Model):
         if call is None:
             model_ref = weakref.ref(model)
             signature = tf.TensorSpec((None, *model.input_shape[1:]), tf.float32)
-            call = tf.function(lambda batch: model_ref()(batch, training=False),
+            call = tf.function(lambda batch: model_ref()(batch, training=False),  # type: ignore[misc]
                                input_signature=[signature])
             _GRAPH_CALLS[model] = call
         return call

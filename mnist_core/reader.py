@@ -98,7 +98,8 @@ def build_reader(data: MnistData, models_dir: Path | None = None,
                       verbose=verbose)
     job.run()
     progress = job.progress()
-    if progress.status != JobStatus.FINISHED:
+    if (progress.status != JobStatus.FINISHED or progress.test_accuracy is None
+            or progress.test_loss is None):
         raise RuntimeError(f"The reader's training did not finish: {progress.error}")
     info = ReaderInfo(
         test_accuracy=float(progress.test_accuracy),
