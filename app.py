@@ -9,9 +9,14 @@ the entry point for its legacy multipage app, and would run a page without this 
 
 import streamlit as st
 
-import ui
 from mnist_core.data import MnistDataError
+from ui.layout import app_style
+from ui.patches import keep_keras_state_between_reruns
+from ui.server import mnist
+from ui.session import sync_run_with_url
+from ui.sidebar import settings_sidebar, sidebar_status
 
+keep_keras_state_between_reruns()
 st.set_page_config(page_title="MNIST Playground", page_icon=":material/draw:", layout="wide")
 
 page = st.navigation(
@@ -27,13 +32,13 @@ page = st.navigation(
 )
 
 try:
-    data = ui.mnist()
+    data = mnist()
 except MnistDataError as error:
     st.error(f"MNIST could not be loaded. {error}")
     st.stop()
 
-ui.sync_run_with_url()
-st.session_state["config"] = ui.sidebar_config(data)
-ui.sidebar_status(data)
-ui.app_style()
+sync_run_with_url()
+settings_sidebar(data)
+sidebar_status(data)
+app_style()
 page.run()

@@ -3,12 +3,13 @@
 import numpy as np
 import streamlit as st
 
-import ui
 from mnist_core import explore
 from mnist_core.data import NUM_CLASSES
+from ui.layout import pair
+from ui.server import mnist
+from ui.sidebar import switch_page
 
-model_config, train_config = ui.page_config()
-data = ui.mnist()
+data = mnist()
 
 
 @st.cache_data(show_spinner="Summing up the set…")
@@ -18,7 +19,7 @@ def summary(set_name: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     Keyed by the set's name, not its arrays: hashing 47 MB of images on every rerun
     would cost more than the numbers themselves.
     """
-    x, y = explore.images_and_labels(ui.mnist(), set_name)
+    x, y = explore.images_and_labels(mnist(), set_name)
     return explore.class_counts(y), explore.mean_images(x, y), explore.pixel_histogram(x)
 
 
@@ -49,7 +50,7 @@ def one_image(set_name: str) -> None:
             st.button("Look inside the model with this image", icon=":material/visibility:",
                       on_click=look_inside, args=(index,))
         if st.session_state.pop("open_inside", False):
-            ui.switch_page("app_pages/inside.py")
+            switch_page("app_pages/inside.py")
     with right:
         st.plotly_chart(flattened, width="stretch")
         st.plotly_chart(scaled, width="stretch")
@@ -95,7 +96,7 @@ caption_column.caption(
 st.plotly_chart(explore.browse_figure(x, y, shown), width="stretch")
 
 st.header("The set at a glance")
-balance_column, pixels_column = ui.pair("class_balance", "pixel_values")
+balance_column, pixels_column = pair("class_balance", "pixel_values")
 balance_column.plotly_chart(explore.class_counts_figure(counts, explore.SETS[set_name]),
                             width="stretch")
 balance_column.caption(f"Nearly balanced: the most common digit, {counts.argmax()}, has "

@@ -6,20 +6,33 @@ import numpy as np
 import streamlit as st
 from streamlit_drawable_canvas import st_canvas
 
-import ui
 from mnist_core.confidence import RULE_TEXT
+from mnist_core.data import npz_bytes
 from mnist_core.figures import evolution_figure, softmax_figure, tile
 from mnist_core.images import ImageError, load_image
 from mnist_core.preprocess import THICK_PEN_TEXT, naive_resize, preprocess_steps
 from mnist_core.settings import DRAWINGS_SETUP, DRAWINGS_SETUP_TEXT
 from mnist_core.wording import a_digit
+from ui.layout import digit_gallery, metrics_row
+from ui.monitor import progress_bar
+from ui.reader import is_reader, reading_job, ready_reader
+from ui.server import mnist
+from ui.session import (
+    current_job,
+    is_active,
+    is_training,
+    keep_model,
+    model_job,
+    start_training,
+)
+from ui.sidebar import request_setup, sidebar_setup
 
 CANVAS_SIZE = 280
 INPUT_SIZE = 84  # px: the 28×28 input beside the answer, 3 screen pixels per pixel
 DRAW, UPLOAD = "Draw", "Upload a picture"
 ADAPTED = "adaptation"  # (run id, its name, its config, Adaptation) until kept or discarded
 
-model_config, train_config = ui.page_config()
+model_config, train_config = sidebar_setup()
 st.session_state.setdefault("canvas_version", 0)
 st.session_state.setdefault("my_drawings", [])
 
@@ -37,7 +50,7 @@ def keep_drawing(x: np.ndarray) -> None:
 
 def quick_train() -> None:
     """One epoch of the sidebar's setup; the whole app reruns, so the sidebar shows it too."""
-    ui.start_training(model_config, replace(train_config, epochs=1))
+    start_training(model_config, replace(train_config, epochs=1))
     st.session_state["rerun_app"] = True
 
 
@@ -52,26 +65,26 @@ def answer_panel(x: np.ndarray | None, steps, source: str, polling: bool) -> Non
     Without a model of the session's own, the ready reader reads; with one, the
     reader's answer stands beside it as a yardstick.
     """
-    from mnist_core.predict import read_digit_at
+    from mnist_core.predict import read_digit_at  # TensorFlow: not before a model reads
 
-    if polling and not ui.is_training():
+    if polling and not is_training():
         st.rerun()  # the run ended: refresh the whole page once
-    job, ready = ui.model_job(), ui.reader()
+    job, ready = model_job(), ready_reader()
     if job is None and polling:
         st.info("A model is training: its prediction appears after its first epoch."
                 + (" Until then the ready reader reads your drawing." if ready else ""))
-        ui.progress_bar(ui.current_job().progress())
+        progress_bar(current_job().progress())
     if job is None and ready is None:
         return
-    reading_job = job or ready.job
-    snapshot = reading_job.latest_snapshot()
+    reader_job = job or ready.job
+    snapshot = reader_job.latest_snapshot()
     if x is None:
         st.info("Draw a digit on the canvas to see what the network thinks it is."
                 if source == DRAW else "Upload a picture of one handwritten digit to see "
                                        "what the network thinks it is.")
         st.plotly_chart(softmax_figure(None), width="stretch")
     else:
-        reading = read_digit_at(reading_job.predictor, snapshot, x)
+        reading = read_digit_at(reader_job.predictor, snapshot, x)
         with st.container(horizontal=True, gap="medium", vertical_alignment="center"):
             st.image(tile(x, INPUT_SIZE, crisp=True), width=INPUT_SIZE,
                      caption="What the model sees", alt="The 28×28 input the network reads")
@@ -99,7 +112,7 @@ def answer_panel(x: np.ndarray | None, steps, source: str, polling: bool) -> Non
         if st.button("Set up the network that reads drawings best", key="drawings_setup",
                      icon=":material/tune:",
                      help=DRAWINGS_SETUP_TEXT):
-            ui.request_setup(DRAWINGS_SETUP, "The sidebar now holds the network that reads "
+            request_setup(DRAWINGS_SETUP, "The sidebar now holds the network that reads "
                                              "drawings best: start it on the Train page.")
     snapshots = job.snapshots()
     if x is not None and len(snapshots) > 1:
@@ -126,7 +139,7 @@ def _weights_note(job, snapshot) -> str:
     else:
         note = (f"Using the weights after epoch {snapshot.epoch}/{progress.epochs} of run "
                 f"`{job.run_id}`")
-    if ui.is_active(job):
+    if is_active(job):
         return note + ": training continues, and the prediction follows each new epoch."
     if progress.test_accuracy is not None:
         return note + f" (test accuracy {progress.test_accuracy:.2%})."
@@ -148,6 +161,78 @@ def picture_input() -> np.ndarray | None:
         st.image(image, caption=upload.name, width=min(CANVAS_SIZE, image.shape[1]),
                  alt=f"The uploaded picture {upload.name}")
     return image
+
+STEP_SIZE = 120  # px: each picture of the preparation; four fit on one row from 1024 px up
+
+
+def preparation_steps(steps) -> None:
+    """The drawing at each stage of its preparation, on one row of equal squares.
+
+    The first two are smoothed (a picture of the drawing); the 20×20 and 28×28 ones
+    keep hard pixel edges, since each of their pixels is one number the network reads.
+    """
+    stages = [
+        (tile(steps.ink, STEP_SIZE), "1 · the ink (background removed, specks dropped)",
+         "The drawing's ink, background removed"),
+        (tile(steps.crop, STEP_SIZE), "2 · cropped to the ink", "The ink, cropped"),
+        (tile(steps.fitted, STEP_SIZE, crisp=True),
+         "3 · strokes evened out, fitted into 20×20", "The digit fitted into 20×20 pixels"),
+        (tile(steps.centred, STEP_SIZE, crisp=True), "4 · centred by mass in 28×28: the input",
+         "The 28×28 input the network reads"),
+    ]
+    with st.container(horizontal=True, gap="small", key="preparation_steps"):
+        for image, caption, alt in stages:
+            st.image(image, caption=caption, width=STEP_SIZE, alt=alt)
+
+
+def naive_versus_mnist_style(naive, x) -> None:
+    """The same drawing shrunk naively and prepared like MNIST, with the model's answer."""
+    job = reading_job()
+    answers = None
+    if job is not None:
+        probabilities = job.predictor.softmax(job.latest_snapshot(), np.stack([naive, x]))
+        answers = [f"reads **{p.argmax()}** ({p.max():.0%})" for p in probabilities]
+    with st.container(horizontal=True, gap="medium", key="naive_versus_mnist"):
+        for image, title in ((naive, "Whole canvas shrunk to 28×28"), (x, "Prepared like MNIST")):
+            with st.container(width=STEP_SIZE + 40):
+                st.image(tile(image, STEP_SIZE, crisp=True), width=STEP_SIZE, alt=title)
+                st.markdown(f"{title}: " + (answers.pop(0) if answers else "no model yet"))
+        st.caption("Most drawing apps feed the network the whole canvas shrunk. MNIST's "
+                   "digits were cropped, fitted into 20×20 and centred by mass: a network "
+                   "trained on them reads a drawing prepared the same way far better.",
+                   width=320)
+
+
+def my_drawings_summary() -> None:
+    """The user's labelled drawings: how the model does on them, and a download."""
+    drawings = st.session_state.get("my_drawings", [])
+    if not drawings:
+        st.caption("Label a drawing and keep it to build your own test set.")
+        return
+    x = np.array([image for image, _ in drawings])
+    y = np.array([label for _, label in drawings])
+    job = reading_job()
+    with metrics_row():
+        st.metric("My drawings", len(drawings), width="content")
+        if job is not None:
+            predicted = job.predictor.softmax(job.latest_snapshot(), x).argmax(axis=1)
+            st.metric("Accuracy on my drawings", f"{(predicted == y).mean():.0%}",
+                      width="content")
+            accuracy = job.progress().test_accuracy
+            st.metric("On the MNIST test set",
+                      f"{accuracy:.2%}" if accuracy is not None else "–", width="content")
+    digit_gallery(x, y, "Your drawing of")
+    download_column, forget_column, _ = st.columns([1, 1, 3])
+    download_column.download_button(
+        "Download (.npz)", npz_bytes(np.round(x * 255), y), file_name="my_drawings.npz",
+        mime="application/octet-stream", icon=":material/download:",
+        help="x: uint8 images N×28×28 (white on black, like MNIST), y: labels.",
+    )
+    forget_column.button("Forget them", icon=":material/delete:", on_click=forget_drawings)
+
+
+def forget_drawings() -> None:
+    st.session_state["my_drawings"] = []
 
 
 @st.fragment
@@ -195,11 +280,11 @@ def drawing_area() -> None:
             st.warning("No digit found: this picture looks blank. Upload one with a dark "
                        "digit on light paper, or a white digit on black.",
                        icon=":material/image_search:")
-        polling, ready = ui.is_training(), ui.reader()
-        if ui.model_job() is not None or polling or ready is not None:
+        polling, ready = is_training(), ready_reader()
+        if model_job() is not None or polling or ready is not None:
             st.fragment(run_every=1.0 if polling else None)(answer_panel)(
                 x, steps, source, polling)
-        if ui.model_job() is None and not polling:
+        if model_job() is None and not polling:
             if ready is None:
                 st.warning("**No trained model yet.** Train one on the Train page, or train "
                            "the network in the sidebar for one quick epoch right here "
@@ -214,32 +299,32 @@ def drawing_area() -> None:
 
     if steps is not None:
         st.subheader("Why preparing the drawing matters")
-        ui.preparation_steps(steps)
-        ui.naive_versus_mnist_style(naive_resize(image), x)
+        preparation_steps(steps)
+        naive_versus_mnist_style(naive_resize(image), x)
 
         st.subheader("My drawings")
         with st.container(horizontal=True, vertical_alignment="bottom"):
             st.selectbox("This drawing is a", range(10), key="drawing_label", width=160)
             st.button("Keep it", on_click=keep_drawing, args=(x,),
                       icon=":material/bookmark_add:")
-    ui.my_drawings_summary()
+    my_drawings_summary()
     adapt_section()
 
 
 def adapt_section() -> None:
     """Fine-tune a copy of the model on the kept drawings; keep the copy as a run, or not."""
-    from mnist_core.adapt import MIN_DRAWINGS
+    from mnist_core.adapt import MIN_DRAWINGS  # TensorFlow: not before a model reads
 
     drawings = st.session_state["my_drawings"]
-    job = ui.reading_job()
-    if not drawings or job is None or ui.is_active(job):
+    job = reading_job()
+    if not drawings or job is None or is_active(job):
         return
     st.subheader("Adapt to my handwriting")
     if len(drawings) < MIN_DRAWINGS:
         st.caption(f"Keep {MIN_DRAWINGS} drawings or more, and a copy of the model can learn "
                    f"your handwriting from them: you have {len(drawings)}.")
         return
-    name = "the ready reader" if ui.is_reader(job) else f"run {job.run_id}"
+    name = "the ready reader" if is_reader(job) else f"run {job.run_id}"
     if st.button("Adapt to my handwriting", icon=":material/model_training:",
                  help=f"Fine-tunes a copy of {name} on your drawings, mixed with MNIST "
                       "digits so that it does not forget them. The model you started from "
@@ -251,13 +336,13 @@ def adapt_section() -> None:
 
 
 def adapt_to_drawings(job, name: str, drawings) -> None:
-    from mnist_core.adapt import AdaptError, adapt
+    from mnist_core.adapt import AdaptError, adapt  # TensorFlow: not before a model reads
 
     x = np.array([image for image, _ in drawings])
     y = np.array([label for _, label in drawings])
     bar = st.progress(0.0, text=f"Fine-tuning copies of {name} on your drawings…")
     try:
-        adaptation = adapt(job.model_config, job.latest_snapshot().weights, x, y, ui.mnist(),
+        adaptation = adapt(job.model_config, job.latest_snapshot().weights, x, y, mnist(),
                            test_before=job.progress().test_accuracy,
                            on_progress=lambda done: bar.progress(done, text=(
                                f"Fine-tuning copies of {name} on your drawings… {done:.0%}")))
@@ -280,7 +365,7 @@ def change(after: float, before: float, digits: int) -> dict:
 
 def adaptation_report(run_id: str, name: str, config, adaptation) -> None:
     """Before and after, on the drawings held out and on MNIST; keep or discard the copy."""
-    with ui.metrics_row():
+    with metrics_row():
         st.metric("My drawings, held out", f"{adaptation.drawings_after:.0%}", width="content",
                   **change(adaptation.drawings_after, adaptation.drawings_before, 0),
                   help="Each drawing read by a copy fine-tuned without it "
@@ -292,13 +377,13 @@ def adaptation_report(run_id: str, name: str, config, adaptation) -> None:
                "itself is unchanged.")
     with st.container(horizontal=True):
         if st.button("Keep it as a new run", type="primary", icon=":material/save:"):
-            from mnist_core.model import build_model
+            from mnist_core.model import build_model  # TensorFlow: not before a model reads
 
             model = build_model(config)
             model.set_weights(list(adaptation.weights))
             with st.spinner("Testing the adapted model on MNIST and saving it…"):
-                ui.keep_model(model, name, origin=f"adapted from {name} to "
-                                                  f"{adaptation.drawings} of your drawings")
+                keep_model(model, name, origin=f"adapted from {name} to "
+                                               f"{adaptation.drawings} of your drawings")
             del st.session_state[ADAPTED]
             st.session_state["adapted_message"] = ("The adapted model is a new run: you draw "
                                                    "with it now.")

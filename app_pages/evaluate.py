@@ -2,7 +2,6 @@
 
 import streamlit as st
 
-import ui
 from mnist_core.evaluate import (
     CELL_IMAGES_SHOWN,
     DIGITS,
@@ -16,25 +15,29 @@ from mnist_core.evaluate import (
     selected_cell,
 )
 from mnist_core.wording import a_digit
+from ui.formats import ARCHITECTURE_NAMES, PERCENT, shown_as_rounded
+from ui.layout import metrics_row
+from ui.reader import is_reader, model_or_reader
+from ui.server import mnist
+from ui.session import current_job, is_active, is_training
+from ui.sidebar import switch_page
 
 TRUE_DIGIT, READ_AS, CONFUSION_CHART = "evaluate_true_digit", "evaluate_read_as", "evaluate_chart"
 FOLLOW_SECONDS = 2.0
-
-model_config, train_config = ui.page_config()
 
 
 @st.cache_resource(max_entries=8, show_spinner="Running the model over the test images…")
 def evaluation(run_id: str, epoch: int, _model) -> Evaluation:
     """One evaluation per run and epoch, shared by every session that looks at it."""
-    data = ui.mnist()
+    data = mnist()
     return evaluate(_model, data.x_test, data.y_test)
 
 
 def follow_training(shown: tuple[str, int] | None) -> None:
     """While a run trains, rerun the page when it finishes an epoch or ends."""
-    job = ui.current_job()
+    job = current_job()
     latest = job.latest_snapshot() if job is not None else None
-    if not ui.is_active(job) or (latest is not None and (job.run_id, latest.epoch) != shown):
+    if not is_active(job) or (latest is not None and (job.run_id, latest.epoch) != shown):
         st.rerun()
 
 
@@ -57,15 +60,15 @@ def look_inside(indices, titles: dict[int, str], key: str) -> None:
         if st.button("Look inside the model", key=f"{key}_inside",
                      icon=":material/neurology:"):
             st.session_state["inspect_index"] = index
-            ui.switch_page("app_pages/inside.py")
+            switch_page("app_pages/inside.py")
 
 
 st.title("Evaluate the model")
 st.markdown("How the network does on the test images, which it never saw while training: "
             "how often it is right, which digits it confuses, and its most confident mistakes.")
 
-found = ui.model_or_reader()
-training = ui.is_training()
+found = model_or_reader()
+training = is_training()
 if found is None:
     if training:
         st.info("A model is training: its evaluation appears here after its first epoch.")
@@ -77,16 +80,16 @@ if found is None:
     st.stop()
 
 model, epoch, job = found
-data = ui.mnist()
+data = mnist()
 result = evaluation(job.run_id, epoch, model)
 progress = job.progress()
 weights = (job.origin if job.origin
            else f"weights after epoch {epoch}/{progress.epochs}")
 note = (f"Model: run `{job.run_id}`, {weights} "
-        f"· {ui.ARCHITECTURE_NAMES[job.model_config.architecture]}.")
-if ui.is_reader(job):
+        f"· {ARCHITECTURE_NAMES[job.model_config.architecture]}.")
+if is_reader(job):
     note = ("Model: the ready reader shipped with the app "
-            f"({ui.ARCHITECTURE_NAMES[job.model_config.architecture]}): you have no model "
+            f"({ARCHITECTURE_NAMES[job.model_config.architecture]}): you have no model "
             "of your own yet. Train one on the Train page to see how yours does.")
     if training:
         note += " Yours is training: this page switches to it after its first epoch."
@@ -97,7 +100,7 @@ if training:
 st.caption(note)
 
 # --- How often it is right ----------------------------------------------------------------
-with ui.metrics_row():
+with metrics_row():
     st.metric("Test accuracy", f"{result.accuracy:.2%}", width="content")
     st.metric("Test loss", f"{result.loss:.4f}", width="content",
               help="Mean categorical cross-entropy: −log of the probability given to "
@@ -147,7 +150,7 @@ with cell_column:
 # --- Per digit ----------------------------------------------------------------------------
 st.subheader("Digit by digit")
 st.dataframe(
-    ui.shown_as_rounded(result.per_class_rows()), hide_index=True, width="stretch",
+    shown_as_rounded(result.per_class_rows()), hide_index=True, width="stretch",
     height="content",
     placeholder="—",  # the average row has no image counts
     column_config={
@@ -155,8 +158,7 @@ st.dataframe(
         "test images": st.column_config.NumberColumn("Test images", format="localized"),
         "read as this digit": st.column_config.NumberColumn("Read as this digit",
                                                             format="localized"),
-        # A step of 0.0001 gives "percent" two decimals: 99.30%, not 99.3% beside 99.08%.
-        **{name: st.column_config.NumberColumn(label, format="percent", step=0.0001)
+        **{name: st.column_config.NumberColumn(label, **PERCENT)
            for name, label in (("precision", "Precision"), ("recall", "Recall"), ("F1", "F1"))},
     },
 )

@@ -3,13 +3,13 @@
 import numpy as np
 import streamlit as st
 
-import ui
 from mnist_core.data import NUM_CLASSES
+from ui.layout import digit_gallery, metrics_row
+from ui.server import mnist
 
 SAMPLE_DIGITS = 24
 
-ui.page_config()
-data = ui.mnist()
+data = mnist()
 
 st.title("MNIST Playground")
 st.markdown(
@@ -39,7 +39,7 @@ if data.is_sample:
                "Set MNIST_DATA to a local mnist.npz for the full 70,000 digits.")
 else:
     st.caption(f"Source: {data.name}", help=data.source)
-with ui.metrics_row():
+with metrics_row():
     st.metric("Training images", f"{len(data.x_train):,}", width="content")
     st.metric("Test images", f"{len(data.x_test):,}", width="content")
     st.metric("Image size", "28 × 28", width="content")
@@ -50,7 +50,7 @@ if st.button("Show other digits"):
 rng = np.random.default_rng(st.session_state.get("sample_seed", 0))
 picked = rng.choice(len(data.x_train), SAMPLE_DIGITS, replace=False)
 st.markdown(f"**{SAMPLE_DIGITS} training images**, each above its label:")
-ui.digit_gallery(data.x_train[picked] / 255, data.y_train[picked], "A handwritten")
+digit_gallery(data.x_train[picked] / 255, data.y_train[picked], "A handwritten")
 
 st.markdown("Browse every digit, and see how one image becomes the network's input "
             "(28×28 pixels → 784 numbers → /255, and a one-hot label), on the Data page.")

@@ -3,8 +3,11 @@
 import numpy as np
 import streamlit as st
 
-import ui
 from mnist_core.figures import softmax_figure, tile
+from ui.formats import ARCHITECTURE_NAMES
+from ui.reader import is_reader, model_or_reader
+from ui.server import mnist
+from ui.session import is_active, is_training, model_job
 
 TEST_IMAGE, DRAWING = "A test image", "My drawing"
 LARGEST, ACTIVE, FIRST = "Largest weights", "Most active for this input", "First units"
@@ -13,8 +16,7 @@ UNIT_COUNTS = (8, 16, 32, 64)
 SOURCE_KEY, INDEX_KEY = "inside_source", "inside_index"
 SEEN_KEY = "inside_seen_request"  # the last "inspect_index" this page has shown
 
-model_config, train_config = ui.page_config()
-data = ui.mnist()
+data = mnist()
 
 st.title("Inside the model")
 st.markdown("What the network's first layer looks for, which of its units fire for one "
@@ -22,21 +24,21 @@ st.markdown("What the network's first layer looks for, which of its units fire f
 
 
 def weights_in_use() -> tuple[str, int] | None:
-    job = ui.model_job()
+    job = model_job()
     return None if job is None else (job.run_id, job.latest_snapshot().epoch)
 
 
 def follow_training(shown: tuple[str, int] | None) -> None:
     """While a run trains, rerun the page once a newer epoch's weights are ready."""
-    if weights_in_use() != shown or not ui.is_training():
+    if weights_in_use() != shown or not is_training():
         st.rerun()
 
 
-found = ui.model_or_reader()
-if ui.is_training():
+found = model_or_reader()
+if is_training():
     st.fragment(run_every=2.0)(follow_training)(weights_in_use())
 if found is None:
-    if ui.is_training():
+    if is_training():
         st.info("A model is training: this view opens after its first epoch.")
     else:
         st.warning("**No trained model yet.** Train one first, then come back to look inside it.")
@@ -47,17 +49,17 @@ from mnist_core import inside  # noqa: E402  (TensorFlow: only once there is a m
 
 model, epoch, job = found
 progress = job.progress()
-note = (f"{ui.ARCHITECTURE_NAMES[job.model_config.architecture]} of run `{job.run_id}`, "
+note = (f"{ARCHITECTURE_NAMES[job.model_config.architecture]} of run `{job.run_id}`, "
         f"weights after epoch {epoch}/{progress.epochs}")
-if ui.is_reader(job):
-    note = (f"{ui.ARCHITECTURE_NAMES[job.model_config.architecture]}: the ready reader "
+if is_reader(job):
+    note = (f"{ARCHITECTURE_NAMES[job.model_config.architecture]}: the ready reader "
             "shipped with the app, since you have no model of your own yet "
             f"(test accuracy {progress.test_accuracy:.2%})")
-elif ui.is_active(job):
+elif is_active(job):
     note += ": training continues, and this view follows each new epoch."
 elif progress.test_accuracy is not None:
     note += f" (test accuracy {progress.test_accuracy:.2%})."
-if ui.is_training() and not ui.is_active(job):
+if is_training() and not is_active(job):
     note += " A new run is training: this view switches to it after its first epoch."
 st.caption(note)
 

@@ -2,13 +2,15 @@
 
 import streamlit as st
 
-import ui
 from mnist_core.compare import compare_figure, run_label, table_rows
 from mnist_core.model_file import ModelFileError
 from mnist_core.runs.errors import RunActive, StoreError
 from mnist_core.runs.stored import CONFIG_FILE, HISTORY_CSV
-
-model_config, train_config = ui.page_config()
+from ui.formats import PERCENT, shown_as_rounded
+from ui.layout import pair
+from ui.server import restore, runs
+from ui.session import follow_run, forget_run, import_model, is_training
+from ui.sidebar import switch_page
 
 TABLE = "runs_table"  # the table's selection state
 TABLE_IDS = "runs_table_ids"  # the run ids in the order the table last showed them
@@ -20,8 +22,6 @@ ALL_COLUMNS = "runs_all_columns"  # the toggle that adds the hyperparameters to 
 # The results fit the width at 1,400 px; the hyperparameters are shown on demand.
 RESULT_COLUMNS = ("id", "name", "created", "status", "model", "epochs", "test accuracy",
                   "val accuracy", "train accuracy", "s/epoch")
-# "percent" shows the step's decimals less two: 99.08%, and 79.20% rather than 79.2%.
-PERCENT = dict(format="percent", step=0.0001)
 COLUMNS = {
     "id": st.column_config.TextColumn("Run", pinned=True, width=80),
     "name": st.column_config.TextColumn("Name", pinned=True, width=110),
@@ -52,9 +52,9 @@ COLUMNS = {
 }
 
 if st.session_state.pop(GO_DRAW, False):
-    ui.switch_page("app_pages/draw.py")  # callbacks cannot switch pages; the script can
+    switch_page("app_pages/draw.py")  # callbacks cannot switch pages; the script can
 
-store = ui.runs().store
+store = runs().store
 
 
 def selected_ids(ids: list[str]) -> list[str]:
@@ -109,26 +109,20 @@ def delete(run_id: str) -> None:
     except (StoreError, OSError) as error:
         say("error", f"Could not delete run {run_id}: {error}")
         return
-    ui.runs().forget(run_id)
-    if st.session_state.get("run_id") == run_id:  # this session followed it: not any more
-        del st.session_state["run_id"]
-        if st.query_params.get("run") == run_id:
-            del st.query_params["run"]
-    if st.session_state.get("model_run_id") == run_id:
-        del st.session_state["model_run_id"]
+    forget_run(run_id)
     say("success", f"Run {run_id} deleted.")
 
 
 def use_for_drawing(run_id: str) -> None:
     try:
-        found = ui.runs().restore(run_id, ui.mnist())
+        found = restore(run_id)
     except (StoreError, ModelFileError) as error:
         say("error", f"Run {run_id} could not be loaded: {error}")
         return
     if found is None:
         say("error", f"Run {run_id} could not be loaded: it has been deleted.")
         return
-    ui.follow_run(run_id)  # chosen here: no longer "your latest finished run, opened for you"
+    follow_run(run_id)  # chosen here: no longer "your latest finished run, opened for you"
     st.session_state[GO_DRAW] = True
 
 
@@ -164,7 +158,7 @@ def actions(run) -> None:
     # One row that wraps, each button as wide as its label ("Use fo…" in five columns at 1,024 px).
     draw_column = model_column = config_column = history_column = delete_column = st.container(
         horizontal=True, gap="small")
-    training_here = ui.is_training() and st.session_state.get("run_id") != run_id
+    training_here = is_training() and st.session_state.get("run_id") != run_id
     draw_column.button(
         "Use for drawing", key="runs_draw", type="primary", icon=":material/draw:",
         on_click=use_for_drawing, args=(run_id,), disabled=not has_model or training_here,
@@ -213,7 +207,7 @@ if not summaries:
 else:
     ids = [summary.run_id for summary in summaries]
     chosen = selected_ids(ids)
-    rows = ui.shown_as_rounded(table_rows(summaries))
+    rows = shown_as_rounded(table_rows(summaries))
     every_column = st.toggle("Show the hyperparameters", key=ALL_COLUMNS,
                              help="Architecture, optimizer and training settings of each run.")
     hyperparameters = [column for column in rows[0] if column not in RESULT_COLUMNS]
@@ -229,31 +223,31 @@ else:
                        icon=":material/error:")
     show_message()
 
-    runs = {}
+    loaded = {}
     for run_id in chosen:
         try:
-            runs[run_id] = store.load(run_id)
+            loaded[run_id] = store.load(run_id)
         except StoreError as error:
             st.warning(f"Run {run_id} could not be read: {error}", icon=":material/error:")
-    if not runs:
+    if not loaded:
         st.caption("Select one or more rows (the boxes on the left) to compare their curves.")
     else:
         st.subheader("Compare")
-        histories = {run_label(run_id, run.name): run.history for run_id, run in runs.items()}
-        for column, metric in zip(ui.pair("compare_loss", "compare_accuracy"),
+        histories = {run_label(run_id, run.name): run.history for run_id, run in loaded.items()}
+        for column, metric in zip(pair("compare_loss", "compare_accuracy"),
                                   ("loss", "accuracy")):
             column.plotly_chart(compare_figure(histories, metric), width="stretch")
         st.caption("Training solid, validation dotted; one colour per run. Click a run in "
                    "the legend to hide it.")
 
         st.subheader("Selected run")
-        if len(runs) == 1:
-            run_id = next(iter(runs))
+        if len(loaded) == 1:
+            run_id = next(iter(loaded))
         else:
-            run_id = st.selectbox("Run", list(runs),
-                                  format_func=lambda run_id: run_label(run_id, runs[run_id].name),
+            run_id = st.selectbox("Run", list(loaded),
+                                  format_func=lambda run_id: run_label(run_id, loaded[run_id].name),
                                   key="runs_action_run")
-        actions(runs[run_id])
+        actions(loaded[run_id])
 
 st.subheader("Import a model")
 st.caption("A `.keras` file of a network the app can build — the dense network or one of "
@@ -266,13 +260,13 @@ if imported is not None:
 upload = st.file_uploader("A Keras model file (.keras)", key="runs_import")
 if upload is not None and st.session_state.get("runs_imported_file") != upload.file_id:
     st.session_state["runs_imported_file"] = upload.file_id
-    if ui.is_training():
+    if is_training():
         st.error("Your training is in progress: stop it before importing a model.",
                  icon=":material/block:")
     else:
         try:
             with st.spinner("Checking and testing the model…"):
-                job = ui.import_model(upload.getvalue(), upload.name)
+                job = import_model(upload.getvalue(), upload.name)
         except ModelFileError as error:
             st.error(f"**Not imported.** {error}", icon=":material/block:")
             if error.detail:

@@ -2,11 +2,13 @@
 
 import streamlit as st
 
-import ui
 from mnist_core.codegen import STYLES, keras_code
 from mnist_core.model import build_model, summary_rows
+from ui.monitor import training_monitor
+from ui.session import current_job, is_active, start_training, stop_training
+from ui.sidebar import sidebar_setup
 
-model_config, train_config = ui.page_config()
+model_config, train_config = sidebar_setup()
 
 
 @st.cache_data(show_spinner=False)
@@ -49,12 +51,12 @@ with st.expander("Show the code: this setup in plain Keras", icon=":material/cod
         tab.code(keras_code(model_config, train_config, style), language="python")
 
 st.subheader("Training")
-job = ui.current_job()
-active = ui.is_active(job)
+job = current_job()
+active = is_active(job)
 with st.container(horizontal=True):
     st.button("Start training", type="primary", disabled=active,
-              on_click=ui.start_training, args=(model_config, train_config))
-    st.button("Stop", disabled=not active, on_click=ui.stop_training,
+              on_click=start_training, args=(model_config, train_config))
+    st.button("Stop", disabled=not active, on_click=stop_training,
               help="Ends after the current batch and keeps the weights so far; "
                    "a queued run is cancelled.")
 if job is None:
@@ -67,4 +69,4 @@ else:
             st.caption("The sidebar has changed since this run started: "
                        "the new values apply to the next run.")
         st.caption("Training continues while you use other pages; stop it to start another.")
-ui.training_monitor()
+training_monitor()

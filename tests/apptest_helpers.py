@@ -15,6 +15,9 @@ import numpy as np
 from PIL import Image
 from streamlit.testing.v1 import AppTest
 
+from ui.server import runs
+from ui.session import LATEST_CHECKED
+
 ROOT = Path(__file__).resolve().parents[1]
 TIMEOUT = 120  # the first run imports TensorFlow
 
@@ -26,11 +29,9 @@ def app_at(page: str, open_latest: bool = False) -> AppTest:
     one server's runs: unless `open_latest`, the session starts as if it had found
     none, as a newcomer's first visit does.
     """
-    import ui
-
     at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=TIMEOUT)
     if not open_latest:
-        at.session_state[ui.LATEST_CHECKED] = True
+        at.session_state[LATEST_CHECKED] = True
     at.switch_page(f"app_pages/{page}.py")
     return at.run()
 
@@ -56,9 +57,7 @@ def train_on_train_page(train_size: int, epochs: int) -> AppTest:
 
 def job_of(at: AppTest):
     """The run this app session follows, from the server-wide registry."""
-    import ui
-
-    return ui.runs().get(at.session_state["run_id"])
+    return runs().get(at.session_state["run_id"])
 
 
 def wait_for_training(at: AppTest, timeout: float = 120) -> None:

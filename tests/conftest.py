@@ -53,9 +53,9 @@ def trained_model(mnist):
 def without_reader(monkeypatch, tmp_path):
     """The app as a checkout without models/reader.keras finds itself: no ready reader."""
     import mnist_core.reader
-    import ui
+    from ui.reader import ready_reader
 
     monkeypatch.setattr(mnist_core.reader, "MODELS_DIR", tmp_path)
-    ui.reader.clear()
+    ready_reader.clear()
     yield
-    ui.reader.clear()
+    ready_reader.clear()

@@ -93,11 +93,11 @@ def test_draw_without_a_model_or_reader_offers_quick_training(without_reader):
 
 def test_draw_without_a_model_reads_with_the_ready_reader_at_once(mnist):
     """A newcomer draws a 7 and gets a reading without training: the reader's."""
-    import ui
+    from ui.reader import ready_reader
 
     at = app_at("draw")
     (note,) = [i.value for i in at.info if "No model of your own yet" in i.value]
-    assert f"{ui.reader().info.test_accuracy:.2%}" in note and "Train page" in note
+    assert f"{ready_reader().info.test_accuracy:.2%}" in note and "Train page" in note
     assert "Quick train (1 epoch)" in [b.label for b in at.button]
     index = 0  # a 7
     at.session_state[canvas_key(at)] = canvas_state(drawn_digit(mnist, index))

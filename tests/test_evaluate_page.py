@@ -43,9 +43,9 @@ def run_id() -> str:
 @pytest.fixture(scope="module")
 def expected(run_id, mnist) -> Evaluation:
     """The run's evaluation computed here, on a network of its own with the run's weights."""
-    import ui
+    from ui.server import runs
 
-    job = ui.runs().get(run_id)
+    job = runs().get(run_id)
     model = build_model(job.model_config)
     model.set_weights(list(job.latest_snapshot().weights))
     return evaluate(model, mnist.x_test, mnist.y_test)
@@ -82,13 +82,13 @@ def cell_count(at: AppTest) -> int:
 
 
 def test_without_a_model_the_page_evaluates_the_ready_reader(mnist):
-    import ui
+    from ui.reader import ready_reader
 
     at = app_at("evaluate")
     assert not at.exception
     assert any("the ready reader shipped with the app" in c.value for c in at.caption)
     metrics = {m.label: m.value for m in at.metric}
-    assert metrics["Test accuracy"] == f"{ui.reader().info.test_accuracy:.2%}"
+    assert metrics["Test accuracy"] == f"{ready_reader().info.test_accuracy:.2%}"
 
 
 def test_without_a_model_or_reader_the_page_says_so_and_points_to_train(without_reader):
@@ -106,10 +106,10 @@ def test_the_page_shows_the_models_test_accuracy_and_loss(run_id, expected, mnis
     assert shown["Test accuracy"] == f"{expected.accuracy:.2%}"
     assert shown["Test loss"] == f"{expected.loss:.4f}"
     assert shown[f"Mistakes (of {len(mnist.y_test):,})"] == f"{expected.mistakes:,}"
-    import ui
+    from ui.server import runs
 
     # The same accuracy as Keras' model.evaluate at the end of the training.
-    assert shown["Test accuracy"] == f"{ui.runs().get(run_id).progress().test_accuracy:.2%}"
+    assert shown["Test accuracy"] == f"{runs().get(run_id).progress().test_accuracy:.2%}"
     assert any(f"Model: run `{run_id}`" in c.value and "weights after epoch 1/1" in c.value
                for c in at.caption)
 
@@ -212,11 +212,11 @@ def test_a_convnet_is_evaluated_too(mnist):
 
 def test_an_imported_model_is_evaluated_and_named_by_its_file(trained_model, mnist):
     """A model uploaded on the Runs page is a finished run with one snapshot: evaluated alike."""
-    import ui
     from mnist_core.runs.train import TrainingJob
+    from ui.server import runs
 
     job = TrainingJob.imported(mnist, trained_model, "my_model.keras")
-    ui.runs().add(job, owner="someone else")
+    runs().add(job, owner="someone else")
     at = evaluate_page(job.run_id)
     assert any(f"Model: run `{job.run_id}`, imported from my_model.keras" in c.value
                for c in at.caption)

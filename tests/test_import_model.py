@@ -175,9 +175,9 @@ def test_the_runs_page_imports_a_model_and_refuses_a_bad_one(trained, tmp_path):
     assert not at.exception
     run_id = at.session_state["model_run_id"]
     assert any(f"as run `{run_id}`" in s.value for s in at.success)
-    import ui
+    from ui.server import runs
 
-    assert ui.runs().store.load(run_id).name == "imported from mine.keras"
+    assert runs().store.load(run_id).name == "imported from mine.keras"
     at.switch_page("app_pages/draw.py").run()
     assert not at.exception
     assert any("imported from mine.keras" in c.value for c in at.caption)

@@ -50,12 +50,12 @@ def cnn_run() -> str:
 
 def inside_page(run_id: str | None = None, **session) -> AppTest:
     """A new session on the Inside page, attached to `run_id`, with `session` state set first."""
-    import ui
+    from ui.session import LATEST_CHECKED
 
     at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=TIMEOUT)
     if run_id is not None:
         at.query_params["run"] = run_id
-    at.session_state[ui.LATEST_CHECKED] = True  # not the latest run of other tests
+    at.session_state[LATEST_CHECKED] = True  # not the latest run of other tests
     for key, value in session.items():
         at.session_state[key] = value
     at.switch_page("app_pages/inside.py")
@@ -238,13 +238,13 @@ class HoldAfterFirstEpoch(keras.callbacks.Callback):
 
 
 def test_a_model_still_training_is_shown_at_its_latest_epoch(mnist):
-    import ui
     from mnist_core.runs.train import TrainConfig, TrainingJob
+    from ui.server import runs
 
     gate = HoldAfterFirstEpoch()
     job = TrainingJob(mnist, train_config=TrainConfig(epochs=2, train_size=1_000),
                       callbacks=[gate])
-    ui.runs().submit(job, "another session")
+    runs().submit(job, "another session")
     try:
         wait_until(job, lambda progress: progress.history)  # epoch 1 done, its snapshot taken
         at = inside_page(job.run_id, inspect_index=SEVEN)

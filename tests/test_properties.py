@@ -225,7 +225,7 @@ def test_pillows_decompression_bomb_limit_stays_on():
     """Importing the app's modules must not switch Pillow's bomb check off or raise it."""
     import mnist_core.images  # noqa: F401
     import mnist_core.preprocess  # noqa: F401
-    import ui  # noqa: F401
+    from ui import formats, layout, monitor, patches, reader, server, session, sidebar  # noqa: F401
 
     assert Image.MAX_IMAGE_PIXELS is not None
     assert Image.MAX_IMAGE_PIXELS <= 89_478_485  # Pillow's default: 1 GiB of 24-bit RGB

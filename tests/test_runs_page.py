@@ -32,9 +32,9 @@ def run_id():
 
 
 def store():
-    import ui
+    from ui.server import runs
 
-    return ui.runs().store
+    return runs().store
 
 
 def table(at):
@@ -130,12 +130,12 @@ def test_the_table_fits_its_results_with_human_headers_and_dashes(run_id):
 
 
 def test_an_imported_model_reads_imported_with_its_test_accuracy(mnist):
-    import ui
     from mnist_core.model import build_model
     from mnist_core.runs.train import TrainingJob
+    from ui.server import runs
 
     job = TrainingJob.imported(mnist, build_model(ModelConfig(hidden_units=(16,))), "x.keras")
-    ui.runs().add(job, owner="someone else")
+    runs().add(job, owner="someone else")
     row = table(app_at("runs")).loc[job.run_id]
     assert row["epochs"] == "imported"  # not "0/1"
     assert row["test accuracy"] == pytest.approx(job.progress().test_accuracy)
@@ -220,7 +220,7 @@ def test_use_for_drawing_makes_the_run_this_sessions_model(run_id):
 
 
 def test_delete_asks_first_then_removes_the_run_from_table_disk_and_memory():
-    import ui
+    from ui.server import runs
 
     at = app_at("train")
     at.select_slider(key="train_size").set_value(1_000).run()
@@ -243,7 +243,7 @@ def test_delete_asks_first_then_removes_the_run_from_table_disk_and_memory():
     assert any(f"Run {doomed} deleted" in s.value for s in at.success)
     assert doomed not in table(at).index
     assert not store().exists(doomed) and not (store().root / doomed).exists()
-    assert ui.runs().get(doomed) is None
+    assert runs().get(doomed) is None
     assert "run_id" not in at.session_state  # this session followed it: not any more
     assert "run" not in at.query_params
     assert not charts(at)  # the selection went with it
@@ -290,10 +290,10 @@ def test_a_run_left_by_a_killed_server_shows_as_interrupted():
 
 
 def test_no_runs_yet_points_to_train(tmp_path, monkeypatch):
-    import ui
+    from ui.server import runs
 
     monkeypatch.setenv("MNIST_RUNS_DIR", str(tmp_path / "empty"))
-    ui.runs.clear()  # a server over an empty runs folder
+    runs.clear()  # a server over an empty runs folder
     try:
         at = app_at("runs")
         assert not at.exception
@@ -301,4 +301,4 @@ def test_no_runs_yet_points_to_train(tmp_path, monkeypatch):
         assert [link.value for link in at.page_link] == ["Go to Train"]
         assert not [df for df in at.dataframe if "id" in df.value.columns]
     finally:
-        ui.runs.clear()  # the next test's server uses the session's runs folder again
+        runs.clear()  # the next test's server uses the session's runs folder again

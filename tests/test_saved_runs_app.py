@@ -8,11 +8,12 @@ from apptest_helpers import app_with_run, job_of, train_on_train_page
 
 def restart_server() -> None:
     """A new server process starts with an empty registry over the same runs folder."""
-    import ui
+    from ui.server import runs
+    from ui.session import _model_at
 
-    ui.runs().shutdown()
-    ui.runs.clear()
-    ui._model_at.clear()
+    runs().shutdown()
+    runs.clear()
+    _model_at.clear()
 
 
 def test_a_run_is_back_after_a_restart_with_its_history_and_weights():
@@ -22,13 +23,13 @@ def test_a_run_is_back_after_a_restart_with_its_history_and_weights():
     run_id, weights = job.run_id, job.latest_snapshot().weights
 
     restart_server()
-    import ui
+    from ui.server import runs
 
-    assert ui.runs().get(run_id) is None  # not in the new server's memory...
+    assert runs().get(run_id) is None  # not in the new server's memory...
     reloaded = app_with_run("train", run_id)
     assert not reloaded.exception
     assert reloaded.session_state["run_id"] == run_id  # ...but the link finds it on disk
-    back = ui.runs().get(run_id)
+    back = runs().get(run_id)
     assert [r.loss for r in back.progress().history] == [r.loss for r in progress.history]
     assert back.progress().test_accuracy == progress.test_accuracy
     for saved, original in zip(back.latest_snapshot().weights, weights):

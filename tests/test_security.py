@@ -68,7 +68,7 @@ def test_streamlit_reads_the_project_config_with_protection_on():
 # --- No pickle, no unsafe deserialisation on user files -----------------------------------
 
 SOURCE_FILES = sorted(
-    [ROOT / "app.py", ROOT / "ui.py", *(ROOT / "app_pages").glob("*.py"),
+    [ROOT / "app.py", *(ROOT / "ui").glob("*.py"), *(ROOT / "app_pages").glob("*.py"),
      *(ROOT / "mnist_core").rglob("*.py")]
 )
 UNSAFE_MODULES = {"pickle", "cPickle", "_pickle", "dill", "cloudpickle", "shelve", "marshal",
@@ -237,7 +237,7 @@ def test_a_refused_upload_leaves_the_sessions_model_as_it_was(keras_module, tmp_
     message, and the session's model, run and link stay exactly as they were."""
     from apptest_helpers import app_at
 
-    import ui
+    from ui.server import runs
 
     keras = keras_module
     good = save(small_dense(keras), tmp_path, "mine.keras")
@@ -265,8 +265,8 @@ def test_a_refused_upload_leaves_the_sessions_model_as_it_was(keras_module, tmp_
     assert not at.exception
     model_run_id = at.session_state["model_run_id"]
     before = (model_run_id, at.session_state["run_id"], at.query_params.get("run"))
-    assert ui.runs().get(model_run_id) is not None
-    runs_before = {summary.run_id for summary in ui.runs().store.list_runs()}
+    assert runs().get(model_run_id) is not None
+    runs_before = {summary.run_id for summary in runs().store.list_runs()}
 
     for name, data in uploads.items():
         at.file_uploader(key="runs_import").upload(name, data, "application/octet-stream").run()
@@ -276,5 +276,5 @@ def test_a_refused_upload_leaves_the_sessions_model_as_it_was(keras_module, tmp_
         after = (at.session_state["model_run_id"], at.session_state["run_id"],
                  at.query_params.get("run"))
         assert after == before, name
-    assert {summary.run_id for summary in ui.runs().store.list_runs()} == runs_before
+    assert {summary.run_id for summary in runs().store.list_runs()} == runs_before
 

@@ -1,0 +1,49 @@
+"""What every session shares, made once per server: the dataset and the run registry.
+
+Both live in `st.cache_resource`: MNIST takes seconds to load and is read-only, and
+runs outlive the sessions that start them, so that a reload or a shared link finds
+its run by id. Each session's own view of the runs is in `ui.session`.
+"""
+
+from __future__ import annotations
+
+import atexit
+from typing import TYPE_CHECKING
+
+import streamlit as st
+
+from mnist_core.data import MnistData, load_mnist
+from mnist_core.runs.store import RunStore
+
+if TYPE_CHECKING:
+    from mnist_core.runs.registry import RunRegistry
+    from mnist_core.runs.train import TrainingJob
+
+
+@st.cache_resource(show_spinner="Loading MNIST…")
+def mnist() -> MnistData:
+    """The dataset, loaded once per server and shared by every session."""
+    return load_mnist()
+
+
+@st.cache_resource
+def runs() -> RunRegistry:
+    """The server-wide run registry: runs outlive sessions, reloads find them by id.
+
+    Each run is saved as it trains (`MNIST_RUNS_DIR`, default runs/), so runs also
+    outlive the server: a link to an earlier server's run brings it back.
+    """
+    # The registry loads TensorFlow (it trains): imported here, not by pages without a model.
+    from mnist_core.runs.registry import RunRegistry
+
+    registry = RunRegistry(store=RunStore())  # marks runs a killed server left as interrupted
+    atexit.register(registry.shutdown)  # stop trainings cleanly when the server stops
+    return registry
+
+
+def restore(run_id: str) -> TrainingJob | None:
+    """The run with this id, from memory or else from disk; None if it is not there.
+
+    Raises StoreError or ModelFileError, in words, when its files cannot be read.
+    """
+    return runs().restore(run_id, mnist())
