@@ -29,6 +29,7 @@ from ui.sidebar import request_setup, sidebar_setup
 
 CANVAS_SIZE = 280
 INPUT_SIZE = 84  # px: the 28×28 input beside the answer, 3 screen pixels per pixel
+MIN_PEN, MAX_PEN, PEN = 6, 40, 18  # px: the pen's width on the canvas, and its default
 DRAW, UPLOAD = "Draw", "Upload a picture"
 ADAPTED = "adaptation"  # (run id, its name, its config, Adaptation) until kept or discarded
 
@@ -254,7 +255,7 @@ def drawing_area() -> None:
             if source == DRAW:
                 st.space("small")  # room for the canvas's floating toolbar
                 canvas = st_canvas(
-                    stroke_width=st.session_state.get("pen_width", 18),
+                    stroke_width=st.session_state.get("pen_width", PEN),
                     stroke_color="#000000",
                     width=CANVAS_SIZE,
                     height=CANVAS_SIZE,
@@ -266,7 +267,7 @@ def drawing_area() -> None:
                 image = canvas.image_data
                 with st.container(horizontal=True, vertical_alignment="bottom"):
                     st.button("Clear", on_click=clear_canvas, icon=":material/ink_eraser:")
-                    st.slider("Pen width", 6, 40, 18, key="pen_width")
+                    st.slider("Pen width", MIN_PEN, MAX_PEN, PEN, key="pen_width")
             else:
                 image = picture_input()
         answer = st.container(key="draw_answer")

@@ -15,7 +15,11 @@ import streamlit as st
 from mnist_core.config import (
     ACTIVATIONS,
     ARCHITECTURES,
+    DEEP_CNN_HEAD_UNITS,
+    DEFAULT_MODEL,
     LR_SCHEDULES,
+    MAX_EPOCHS,
+    MIN_EPOCHS,
     OPTIMIZERS,
     ModelConfig,
     TrainConfig,
@@ -42,13 +46,14 @@ from mnist_core.settings import (
 from ui.formats import ARCHITECTURE_NAMES
 from ui.session import OPENED_LATEST, RUN_ID, is_active, is_training, model_job
 
+_FIRST, _SECOND = DEFAULT_MODEL.conv_filters  # the convnets' two blocks
 ARCHITECTURE_CAPTIONS = {
-    "cnn": "Two blocks of 3×3 convolutions (32 and 64 filters) with 2×2 max-pooling, "
-           "then dropout and the softmax layer.",
-    "deep_cnn": "Two blocks of two 3×3 convolutions (32, then 64 filters), each "
+    "cnn": f"Two blocks of 3×3 convolutions ({_FIRST} and {_SECOND} filters) with 2×2 "
+           "max-pooling, then dropout and the softmax layer.",
+    "deep_cnn": f"Two blocks of two 3×3 convolutions ({_FIRST}, then {_SECOND} filters), each "
                 "batch-normalised, with 2×2 max-pooling and half the dropout; then a "
-                "dense layer of 256 units, dropout and the softmax layer. Reads drawn "
-                "digits best, trains about ten times slower than the CNN.",
+                f"dense layer of {DEEP_CNN_HEAD_UNITS} units, dropout and the softmax layer. "
+                "Reads drawn digits best, trains about ten times slower than the CNN.",
 }
 SCHEDULE_NAMES = {"constant": "constant", "cosine": "cosine decay to 0"}
 SETUP = "config"  # (ModelConfig, TrainConfig): the sidebar's values in this run
@@ -69,7 +74,7 @@ def settings_sidebar(data: MnistData) -> None:
     """
     _settings_from_link()
     with st.sidebar.expander("Training", expanded=True):
-        st.number_input("Epochs", min_value=1, max_value=50, key="epochs")
+        st.number_input("Epochs", min_value=MIN_EPOCHS, max_value=MAX_EPOCHS, key="epochs")
         st.select_slider(
             "Batch size", options=BATCH_SIZES, key="batch_size",
             help="Images per gradient step. Smaller batches: more steps per epoch.",
