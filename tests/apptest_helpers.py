@@ -32,7 +32,7 @@ def app_at(page: str, open_latest: bool = False) -> AppTest:
     at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=TIMEOUT)
     if not open_latest:
         at.session_state[LATEST_CHECKED] = True
-    at.switch_page(f"app_pages/{page}.py")
+    at.switch_page(f"pages/{page}.py")
     return at.run()
 
 
@@ -40,7 +40,7 @@ def app_with_run(page: str, run_id: str) -> AppTest:
     """A new session opened on `page` by a link to a run (a reload, or a shared link)."""
     at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=TIMEOUT)
     at.query_params["run"] = run_id
-    at.switch_page(f"app_pages/{page}.py")
+    at.switch_page(f"pages/{page}.py")
     return at.run()
 
 

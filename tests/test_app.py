@@ -164,7 +164,7 @@ def test_a_reload_with_the_run_id_reattaches_to_the_run():
 
     reloaded = AppTest.from_file(str(ROOT / "app.py"), default_timeout=TIMEOUT)
     reloaded.query_params["run"] = run_id
-    reloaded.switch_page("app_pages/train.py")
+    reloaded.switch_page("pages/train.py")
     reloaded.run()
     assert not reloaded.exception
     assert reloaded.session_state["run_id"] == run_id

@@ -70,6 +70,6 @@ def test_look_inside_button_hands_the_test_image_to_the_inside_page(at, mnist):
     number_input(at, "Image number in the test set").set_value(42).run()
     at.button[0].click().run()
     assert at.session_state["inspect_index"] == 42
-    if '"app_pages/inside.py"' in (ROOT / "app.py").read_text():  # once the Inside page is routed
+    if '"pages/inside.py"' in (ROOT / "app.py").read_text():  # once the Inside page is routed
         assert not at.exception
         assert at.title[0].value != "Explore the data"

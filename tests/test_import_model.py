@@ -178,6 +178,6 @@ def test_the_runs_page_imports_a_model_and_refuses_a_bad_one(trained, tmp_path):
     from ui.server import runs
 
     assert runs().store.load(run_id).name == "imported from mine.keras"
-    at.switch_page("app_pages/draw.py").run()
+    at.switch_page("pages/draw.py").run()
     assert not at.exception
     assert any("imported from mine.keras" in c.value for c in at.caption)

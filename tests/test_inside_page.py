@@ -58,7 +58,7 @@ def inside_page(run_id: str | None = None, **session) -> AppTest:
     at.session_state[LATEST_CHECKED] = True  # not the latest run of other tests
     for key, value in session.items():
         at.session_state[key] = value
-    at.switch_page("app_pages/inside.py")
+    at.switch_page("pages/inside.py")
     at.run()
     assert not at.exception, at.exception
     return at
@@ -199,15 +199,15 @@ def test_a_new_request_wins_once_then_the_drawing_comes_back(dense_run, mnist):
     at = inside_page(dense_run, inspect_index=ZERO, drawing=drawing)
     assert source_switch(at).value == TEST_IMAGE and at.number_input[0].value == ZERO
 
-    at.switch_page("app_pages/home.py").run()
-    at.switch_page("app_pages/inside.py").run()  # back through the menu: the request is old news
+    at.switch_page("pages/home.py").run()
+    at.switch_page("pages/inside.py").run()  # back through the menu: the request is old news
     assert not at.exception
     assert source_switch(at).value == DRAWING
     assert metrics(at)["Prediction"] == "7"
 
-    at.switch_page("app_pages/home.py").run()
+    at.switch_page("pages/home.py").run()
     at.session_state["inspect_index"] = 1  # another page asks for test image 1
-    at.switch_page("app_pages/inside.py").run()
+    at.switch_page("pages/inside.py").run()
     assert source_switch(at).value == TEST_IMAGE and at.number_input[0].value == 1
     at.number_input[0].set_value(2).run()  # within the visit, the choice stays the user's
     assert source_switch(at).value == TEST_IMAGE and at.number_input[0].value == 2

@@ -228,7 +228,7 @@ def test_delete_asks_first_then_removes_the_run_from_table_disk_and_memory():
     button(at, "Start training").click().run()
     wait_for_training(at)
     doomed = at.session_state["run_id"]
-    at.switch_page("app_pages/runs.py").run()
+    at.switch_page("pages/runs.py").run()
     select(at, doomed)
     button(at, "Delete…").click().run()
     assert any(f"Really delete run **{doomed}**" in w.value for w in at.warning)

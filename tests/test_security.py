@@ -68,7 +68,7 @@ def test_streamlit_reads_the_project_config_with_protection_on():
 # --- No pickle, no unsafe deserialisation on user files -----------------------------------
 
 SOURCE_FILES = sorted(
-    [ROOT / "app.py", *(ROOT / "ui").glob("*.py"), *(ROOT / "app_pages").glob("*.py"),
+    [ROOT / "app.py", *(ROOT / "ui").glob("*.py"), *(ROOT / "pages").glob("*.py"),
      *(ROOT / "mnist_core").rglob("*.py")]
 )
 UNSAFE_MODULES = {"pickle", "cPickle", "_pickle", "dill", "cloudpickle", "shelve", "marshal",

@@ -95,7 +95,7 @@ def test_convnets_ignore_the_dense_settings():
 def app_with_link(query: dict[str, str]) -> AppTest:
     at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=TIMEOUT)
     at.query_params.update(query)
-    at.switch_page("app_pages/train.py")
+    at.switch_page("pages/train.py")
     return at.run()
 
 

@@ -1,9 +1,10 @@
 """Streamlit pieces that the app's frame (app.py) and its pages share.
 
-Imports go one way: app.py and app_pages/ → ui → mnist_core, which holds the logic
+Imports go one way: app.py and pages/ → ui → mnist_core, which holds the logic
 and never imports Streamlit. This package re-exports nothing: import each name from
 the module that says what it is for.
 
+- `router`: the pages and the frame around them (app.py runs it; every page checks it).
 - `patches`: the one change to Streamlit's behaviour through its private API.
 - `server`: what every session shares, made once per server: the dataset, the runs.
 - `session`: this session's runs: the one it follows, the one it draws with, the link.
@@ -15,5 +16,6 @@ the module that says what it is for.
 
 Within the package: formats, layout, patches and server import nothing from ui;
 session imports server; reader imports server and session; monitor and sidebar
-import those and formats or layout; nothing imports monitor, reader or sidebar.
+import those and formats or layout; router imports layout, patches, server, session
+and sidebar; nothing in ui imports monitor, reader, sidebar or router.
 """

@@ -98,6 +98,10 @@ def test_a_newcomer_draws_uploads_and_sets_up_the_best_reader(browser, newcomer_
     page = journey.page
     try:
         open_app(page, url, "draw", "Draw a digit")
+        # A fresh server's first request at a page's address: the page inside the app's
+        # frame (Streamlit would run a file of pages/ alone), its links and settings.
+        expect(sidebar(page).get_by_role("link", name="Home", exact=True)).to_be_visible()
+        expect(sidebar(page).get_by_label("Epochs")).to_be_visible()
         expect(page.get_by_test_id("stAlert").filter(has_text="No model of your own yet")
                ).to_contain_text("the ready reader")
         expect(sidebar(page).get_by_text("No model of your own yet")).to_be_visible()

@@ -16,6 +16,7 @@ from mnist_core.wording import a_digit
 from ui.layout import digit_gallery, metrics_row
 from ui.monitor import progress_bar
 from ui.reader import is_reader, reading_job, ready_reader
+from ui.router import within_app
 from ui.server import mnist
 from ui.session import (
     current_job,
@@ -26,6 +27,8 @@ from ui.session import (
     start_training,
 )
 from ui.sidebar import request_setup, sidebar_setup
+
+within_app()
 
 CANVAS_SIZE = 280
 INPUT_SIZE = 84  # px: the 28×28 input beside the answer, 3 screen pixels per pixel

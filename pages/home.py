@@ -5,7 +5,10 @@ import streamlit as st
 
 from mnist_core.data import NUM_CLASSES
 from ui.layout import digit_gallery, metrics_row
+from ui.router import within_app
 from ui.server import mnist
+
+within_app()
 
 SAMPLE_DIGITS = 24
 
@@ -17,13 +20,13 @@ st.markdown(
 )
 STEPS = [
     ("1 · Look at the data", "70,000 handwritten digits, 28×28 pixels each, labelled 0–9. "
-     "Below: samples; the Data page shows them all.", "app_pages/data.py", "Go to Data",
+     "Below: samples; the Data page shows them all.", "pages/data.py", "Go to Data",
      ":material/grid_view:"),
     ("2 · Train", "Pick epochs, batch size and the network in the sidebar, then watch "
-     "loss and accuracy improve epoch by epoch.", "app_pages/train.py", "Go to Train",
+     "loss and accuracy improve epoch by epoch.", "pages/train.py", "Go to Train",
      ":material/monitoring:"),
     ("3 · Draw", "Draw a digit with the mouse: the network's softmax output updates "
-     "as you draw.", "app_pages/draw.py", "Go to Draw", ":material/draw:"),
+     "as you draw.", "pages/draw.py", "Go to Draw", ":material/draw:"),
 ]
 # Cards of one height ("stretch"), each link at its card's foot ("distribute"): the
 # links line up whatever the length of the text above them; narrow screens stack them.
@@ -54,4 +57,4 @@ digit_gallery(data.x_train[picked] / 255, data.y_train[picked], "A handwritten")
 
 st.markdown("Browse every digit, and see how one image becomes the network's input "
             "(28×28 pixels → 784 numbers → /255, and a one-hot label), on the Data page.")
-st.page_link("app_pages/data.py", label="Explore the data", icon=":material/grid_view:")
+st.page_link("pages/data.py", label="Explore the data", icon=":material/grid_view:")

@@ -6,8 +6,11 @@ import streamlit as st
 from mnist_core import explore
 from mnist_core.data import NUM_CLASSES
 from ui.layout import pair
+from ui.router import within_app
 from ui.server import mnist
 from ui.sidebar import switch_page
+
+within_app()
 
 data = mnist()
 
@@ -50,7 +53,7 @@ def one_image(set_name: str) -> None:
             st.button("Look inside the model with this image", icon=":material/visibility:",
                       on_click=look_inside, args=(index,))
         if st.session_state.pop("open_inside", False):
-            switch_page("app_pages/inside.py")
+            switch_page("pages/inside.py")
     with right:
         st.plotly_chart(flattened, width="stretch")
         st.plotly_chart(scaled, width="stretch")

@@ -8,9 +8,12 @@ from mnist_core.runs.errors import RunActive, StoreError
 from mnist_core.runs.stored import CONFIG_FILE, HISTORY_CSV
 from ui.formats import PERCENT, shown_as_rounded
 from ui.layout import pair
+from ui.router import within_app
 from ui.server import restore, runs
 from ui.session import follow_run, forget_run, import_model, is_training
 from ui.sidebar import switch_page
+
+within_app()
 
 TABLE = "runs_table"  # the table's selection state
 TABLE_IDS = "runs_table_ids"  # the run ids in the order the table last showed them
@@ -52,7 +55,7 @@ COLUMNS = {
 }
 
 if st.session_state.pop(GO_DRAW, False):
-    switch_page("app_pages/draw.py")  # callbacks cannot switch pages; the script can
+    switch_page("pages/draw.py")  # callbacks cannot switch pages; the script can
 
 store = runs().store
 
@@ -203,7 +206,7 @@ if not summaries:
     show_message()
     st.info("No saved runs yet: train a model and it shows up here.",
             icon=":material/history:")
-    st.page_link("app_pages/train.py", label="Go to Train", icon=":material/monitoring:")
+    st.page_link("pages/train.py", label="Go to Train", icon=":material/monitoring:")
 else:
     ids = [summary.run_id for summary in summaries]
     chosen = selected_ids(ids)

@@ -18,9 +18,12 @@ from mnist_core.wording import a_digit
 from ui.formats import ARCHITECTURE_NAMES, PERCENT, shown_as_rounded
 from ui.layout import metrics_row
 from ui.reader import is_reader, model_or_reader
+from ui.router import within_app
 from ui.server import mnist
 from ui.session import current_job, is_active, is_training
 from ui.sidebar import switch_page
+
+within_app()
 
 TRUE_DIGIT, READ_AS, CONFUSION_CHART = "evaluate_true_digit", "evaluate_read_as", "evaluate_chart"
 FOLLOW_SECONDS = 2.0
@@ -60,7 +63,7 @@ def look_inside(indices, titles: dict[int, str], key: str) -> None:
         if st.button("Look inside the model", key=f"{key}_inside",
                      icon=":material/neurology:"):
             st.session_state["inspect_index"] = index
-            switch_page("app_pages/inside.py")
+            switch_page("pages/inside.py")
 
 
 st.title("Evaluate the model")
@@ -76,7 +79,7 @@ if found is None:
     else:
         st.warning("**No trained model yet.** Train one, then come back to see how it does "
                    "on the test set.")
-        st.page_link("app_pages/train.py", label="Go to Train", icon=":material/monitoring:")
+        st.page_link("pages/train.py", label="Go to Train", icon=":material/monitoring:")
     st.stop()
 
 model, epoch, job = found

@@ -6,8 +6,11 @@ import streamlit as st
 from mnist_core.figures import softmax_figure, tile
 from ui.formats import ARCHITECTURE_NAMES
 from ui.reader import is_reader, model_or_reader
+from ui.router import within_app
 from ui.server import mnist
 from ui.session import is_active, is_training, model_job
+
+within_app()
 
 TEST_IMAGE, DRAWING = "A test image", "My drawing"
 LARGEST, ACTIVE, FIRST = "Largest weights", "Most active for this input", "First units"
@@ -42,7 +45,7 @@ if found is None:
         st.info("A model is training: this view opens after its first epoch.")
     else:
         st.warning("**No trained model yet.** Train one first, then come back to look inside it.")
-    st.page_link("app_pages/train.py", label="Go to Train", icon=":material/monitoring:")
+    st.page_link("pages/train.py", label="Go to Train", icon=":material/monitoring:")
     st.stop()
 
 from mnist_core import inside  # noqa: E402  (TensorFlow: only once there is a model)
@@ -100,7 +103,7 @@ with choose_column:
     elif drawing is None:
         x = None
         st.info("Nothing drawn yet.")
-        st.page_link("app_pages/draw.py", label="Draw a digit", icon=":material/draw:")
+        st.page_link("pages/draw.py", label="Draw a digit", icon=":material/draw:")
     else:
         x = np.asarray(drawing, dtype=np.float32)
         st.caption("Your drawing from the Draw page, prepared like MNIST.")

@@ -5,8 +5,11 @@ import streamlit as st
 from mnist_core.codegen import STYLES, keras_code
 from mnist_core.model import build_model, summary_rows
 from ui.monitor import training_monitor
+from ui.router import within_app
 from ui.session import current_job, is_active, start_training, stop_training
 from ui.sidebar import sidebar_setup
+
+within_app()
 
 model_config, train_config = sidebar_setup()
 
