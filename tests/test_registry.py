@@ -8,6 +8,8 @@ minute on two shared cores. Waits have generous timeouts: a hang fails, it never
 from __future__ import annotations
 
 import os
+import subprocess
+import sys
 import threading
 import time
 import traceback
@@ -768,3 +770,18 @@ def test_shutdown_after_a_finished_run_was_forgotten_before_its_done_callback(da
     finally:
         release.set()
     job.join(TIMEOUT)
+
+
+def test_opening_the_registry_and_listing_runs_loads_no_tensorflow(tmp_path):
+    """Every session opens the registry and lists the runs (to find its latest): a page
+    without a model must not wait for TensorFlow."""
+    code = (
+        "import json, sys\n"
+        "from mnist_core.runs.registry import RunRegistry\n"
+        "from mnist_core.runs.store import RunStore\n"
+        f"RunRegistry(store=RunStore({str(tmp_path)!r})).store.list_runs()\n"
+        "print(json.dumps([m for m in ('keras', 'tensorflow') if m in sys.modules]))"
+    )
+    loaded = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                            check=True, timeout=120)
+    assert loaded.stdout.strip() == "[]"

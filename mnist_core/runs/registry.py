@@ -17,13 +17,15 @@ from __future__ import annotations
 import os
 import threading
 from collections import OrderedDict, deque
+from typing import TYPE_CHECKING
 
 from mnist_core.data import MnistData
-from mnist_core.model import build_model
 from mnist_core.runs.errors import StoreError
 from mnist_core.runs.records import JobStatus, is_valid_run_id
 from mnist_core.runs.store import MAX_NAME_LENGTH, RunStore
-from mnist_core.runs.train import TrainingJob
+
+if TYPE_CHECKING:  # the registry itself never loads TensorFlow: the jobs it is given do
+    from mnist_core.runs.train import TrainingJob
 
 MAX_TRAININGS_ENV = "MNIST_MAX_TRAININGS"
 KEEP_FINISHED = 8  # finished runs kept in memory, besides those that are queued or training
@@ -90,6 +92,10 @@ class RunRegistry:
         job = self.get(run_id)
         if job is not None or self.store is None or not self.store.exists(run_id):
             return job
+        # TensorFlow loads here, when a saved run comes back, not when the registry opens.
+        from mnist_core.model import build_model
+        from mnist_core.runs.train import TrainingJob
+
         stored = self.store.load(run_id)
         model = self.store.load_model(run_id) if stored.has_model else build_model(
             stored.model_config)
