@@ -8,6 +8,7 @@ from streamlit_drawable_canvas import st_canvas
 
 from mnist_core.confidence import RULE_TEXT
 from mnist_core.data import npz_bytes
+from mnist_core.drawings import CANVAS_SIZE
 from mnist_core.figures import evolution_figure, softmax_figure, tile
 from mnist_core.images import ImageError, load_image
 from mnist_core.preprocess import THICK_PEN_TEXT, naive_resize, preprocess_steps
@@ -30,7 +31,6 @@ from ui.sidebar import request_setup, sidebar_setup
 
 within_app()
 
-CANVAS_SIZE = 280
 INPUT_SIZE = 84  # px: the 28×28 input beside the answer, 3 screen pixels per pixel
 MIN_PEN, MAX_PEN, PEN = 6, 40, 18  # px: the pen's width on the canvas, and its default
 DRAW, UPLOAD = "Draw", "Upload a picture"

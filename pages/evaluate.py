@@ -20,13 +20,12 @@ from ui.layout import metrics_row
 from ui.reader import is_reader, model_or_reader
 from ui.router import within_app
 from ui.server import mnist
-from ui.session import current_job, is_active, is_training
+from ui.session import follow_training, is_training
 from ui.sidebar import switch_page
 
 within_app()
 
 TRUE_DIGIT, READ_AS, CONFUSION_CHART = "evaluate_true_digit", "evaluate_read_as", "evaluate_chart"
-FOLLOW_SECONDS = 2.0
 
 
 @st.cache_resource(max_entries=8, show_spinner="Running the model over the test images…")
@@ -34,14 +33,6 @@ def evaluation(run_id: str, epoch: int, _model) -> Evaluation:
     """One evaluation per run and epoch, shared by every session that looks at it."""
     data = mnist()
     return evaluate(_model, data.x_test, data.y_test)
-
-
-def follow_training(shown: tuple[str, int] | None) -> None:
-    """While a run trains, rerun the page when it finishes an epoch or ends."""
-    job = current_job()
-    latest = job.latest_snapshot() if job is not None else None
-    if not is_active(job) or (latest is not None and (job.run_id, latest.epoch) != shown):
-        st.rerun()
 
 
 def choose_cell_from_chart() -> None:
@@ -72,10 +63,10 @@ st.markdown("How the network does on the test images, which it never saw while t
 
 found = model_or_reader()
 training = is_training()
+follow_training()
 if found is None:
     if training:
         st.info("A model is training: its evaluation appears here after its first epoch.")
-        st.fragment(run_every=FOLLOW_SECONDS)(follow_training)(None)
     else:
         st.warning("**No trained model yet.** Train one, then come back to see how it does "
                    "on the test set.")
@@ -98,8 +89,6 @@ if is_reader(job):
         note += " Yours is training: this page switches to it after its first epoch."
 elif training:
     note += " Training continues: this page follows each new epoch."
-if training:
-    st.fragment(run_every=FOLLOW_SECONDS)(follow_training)((job.run_id, epoch))
 st.caption(note)
 
 # --- How often it is right ----------------------------------------------------------------

@@ -8,7 +8,7 @@ from ui.formats import ARCHITECTURE_NAMES
 from ui.reader import is_reader, model_or_reader
 from ui.router import within_app
 from ui.server import mnist
-from ui.session import is_active, is_training, model_job
+from ui.session import follow_training, is_active, is_training
 
 within_app()
 
@@ -26,20 +26,8 @@ st.markdown("What the network's first layer looks for, which of its units fire f
             "digit, and which pixels made it choose its answer.")
 
 
-def weights_in_use() -> tuple[str, int] | None:
-    job = model_job()
-    return None if job is None else (job.run_id, job.latest_snapshot().epoch)
-
-
-def follow_training(shown: tuple[str, int] | None) -> None:
-    """While a run trains, rerun the page once a newer epoch's weights are ready."""
-    if weights_in_use() != shown or not is_training():
-        st.rerun()
-
-
 found = model_or_reader()
-if is_training():
-    st.fragment(run_every=2.0)(follow_training)(weights_in_use())
+follow_training()
 if found is None:
     if is_training():
         st.info("A model is training: this view opens after its first epoch.")

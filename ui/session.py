@@ -21,6 +21,8 @@ from mnist_core.model_file import ModelFileError
 from mnist_core.runs.errors import StoreError
 from ui.server import mnist, restore, runs
 
+FOLLOW_SECONDS = 2.0  # how often a page showing the model checks for a newer epoch
+
 if TYPE_CHECKING:
     from mnist_core.runs.train import TrainingJob
 
@@ -167,6 +169,25 @@ def is_active(job: TrainingJob | None) -> TypeGuard[TrainingJob]:
 
 def is_training() -> bool:
     return is_active(current_job())
+
+
+def weights_in_use() -> tuple[str, int] | None:
+    """(run id, epoch) of the weights this session draws with, or None."""
+    job = model_job()
+    latest = job.latest_snapshot() if job is not None else None
+    return None if job is None or latest is None else (job.run_id, latest.epoch)
+
+
+def follow_training(every: float = FOLLOW_SECONDS) -> None:
+    """While this session's run trains, rerun the page once newer weights are ready or
+    the run ends, so that a page showing the model follows it epoch by epoch."""
+    if is_training():
+        st.fragment(run_every=every)(_rerun_on_new_weights)(weights_in_use())
+
+
+def _rerun_on_new_weights(shown: tuple[str, int] | None) -> None:
+    if weights_in_use() != shown or not is_training():
+        st.rerun()
 
 
 def start_training(model_config: ModelConfig, train_config: TrainConfig) -> None:

@@ -20,11 +20,14 @@ from mnist_core.wording import a_digit
 from .journey import choose_option, end_journey, open_journey
 from .test_browser import (
     RERUN_TIMEOUT_MS,
+    TRAINING_TIMEOUT_MS,
+    configure_training,
     go_to,
     metric,
     metric_value,
     open_app,
     percent,
+    start_training,
     table_rows,
     wait_until_idle,
 )
@@ -35,6 +38,11 @@ CELL_IMAGES_SHOWN = 12
 TABLE_HEADERS = ["Digit", "Test images", "Read as this digit", "Precision", "Recall", "F1"]
 WIDE_MATRIX_PX = 500  # the confusion figure's width in a 1400 px window
 CELL_PX = 40  # each cell of the matrix at 1400 px: a target as large as a fingertip
+
+
+def model_caption(page: Page) -> Locator:
+    """The caption that names the model evaluated: its run and epoch."""
+    return page.get_by_test_id("stCaptionContainer").filter(has_text="weights after epoch")
 
 
 def confusion_plot(page: Page) -> Locator:
@@ -269,3 +277,22 @@ def test_a_visitor_reads_the_scores_and_opens_mistakes_inside(
         assert not figure_text_problems(page, "the convnet")
     finally:
         end_journey(journey)
+
+
+def test_the_evaluation_follows_a_training_epoch_by_epoch(browser, fresh_page, app_url):
+    """Evaluate, left open while one's own run trains, moves to each new epoch's weights
+    and stops following once the run ends."""
+    page = fresh_page
+    open_app(page, app_url, "train", "Train the network")
+    configure_training(page, epochs=5, batch_size="128", images="30,000")
+    start_training(page)
+    expect(page).to_have_url(re.compile(r"[?&]run="), timeout=RERUN_TIMEOUT_MS)
+    run_id = re.search(r"[?&]run=([^&]+)", page.url).group(1)
+    go_to(page, "Evaluate", "Evaluate the model")
+    live = re.compile(rf"run {re.escape(run_id)}, weights after epoch [1-4]/5 .*"
+                      r"Training continues")
+    expect(model_caption(page)).to_have_text(live, timeout=TRAINING_TIMEOUT_MS)
+    done = re.compile(rf"run {re.escape(run_id)}, weights after epoch 5/5 ")
+    expect(model_caption(page)).to_have_text(done, timeout=TRAINING_TIMEOUT_MS)
+    expect(model_caption(page)).not_to_contain_text("Training continues")
+    expect(metric(page, "Test accuracy")).to_be_visible()
