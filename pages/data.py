@@ -5,6 +5,13 @@ import streamlit as st
 
 from mnist_core import explore
 from mnist_core.data import NUM_CLASSES
+from mnist_core.figures.data import (
+    browse_figure,
+    class_counts_figure,
+    mean_images_figure,
+    pixel_histogram_figure,
+    preparation_figures,
+)
 from ui.layout import pair
 from ui.router import within_app
 from ui.server import mnist
@@ -43,7 +50,7 @@ def one_image(set_name: str) -> None:
     )
     label = int(y[index])
     label_column.metric("Label", label)
-    pixels, flattened, scaled = explore.preparation_figures(x[index], label, index)
+    pixels, flattened, scaled = preparation_figures(x[index], label, index)
     with st.container(horizontal=True, gap="medium"):  # side by side while both have room
         left = st.container(width=260)
         right = st.container(key="data_vectors")
@@ -96,21 +103,21 @@ caption_column.caption(
     f"{explore.SETS[set_name]} set: page {page} of {pages}, images #{shown[0]}–#{shown[-1]}. "
     "Each is titled with its index in the set and its label."
 )
-st.plotly_chart(explore.browse_figure(x, y, shown), width="stretch")
+st.plotly_chart(browse_figure(x, y, shown), width="stretch")
 
 st.header("The set at a glance")
 balance_column, pixels_column = pair("class_balance", "pixel_values")
-balance_column.plotly_chart(explore.class_counts_figure(counts, explore.SETS[set_name]),
+balance_column.plotly_chart(class_counts_figure(counts, explore.SETS[set_name]),
                             width="stretch")
 balance_column.caption(f"Nearly balanced: the most common digit, {counts.argmax()}, has "
                        f"{counts.max() / counts.min():.2f}× the images of the rarest, "
                        f"{counts.argmin()}. On such a set, accuracy alone is a fair score.")
-pixels_column.plotly_chart(explore.pixel_histogram_figure(pixel_counts, explore.SETS[set_name]),
+pixels_column.plotly_chart(pixel_histogram_figure(pixel_counts, explore.SETS[set_name]),
                            width="stretch")
 pixels_column.caption(f"{pixel_counts[0] / pixel_counts.sum():.0%} of the pixels are 0, the "
                       "black background. Most ink pixels are near 255, the full stroke; "
                       "the greys are the strokes' soft edges.")
-st.plotly_chart(explore.mean_images_figure(means), width="stretch")
+st.plotly_chart(mean_images_figure(means), width="stretch")
 st.caption("The mean image of each digit: the average of all its images, pixel by pixel. "
            "Blurred where writers differ, bright where they agree.")
 

@@ -9,7 +9,9 @@ from streamlit_drawable_canvas import st_canvas
 from mnist_core.confidence import RULE_TEXT
 from mnist_core.data import npz_bytes
 from mnist_core.drawings import CANVAS_SIZE
-from mnist_core.figures import evolution_figure, softmax_figure, tile
+from mnist_core.figures.images import tile
+from mnist_core.figures.softmax import softmax_figure
+from mnist_core.figures.training import evolution_figure
 from mnist_core.images import ImageError, load_image
 from mnist_core.preprocess import THICK_PEN_TEXT, naive_resize, preprocess_steps
 from mnist_core.settings import DRAWINGS_SETUP, DRAWINGS_SETUP_TEXT

@@ -7,13 +7,12 @@ from mnist_core.evaluate import (
     DIGITS,
     MISTAKES_SHOWN,
     Evaluation,
-    confusion_figure,
     evaluate,
-    gallery_figure,
     mistake_title,
     probability_title,
     selected_cell,
 )
+from mnist_core.figures.evaluation import confusion_figure, gallery_figure
 from mnist_core.wording import a_digit
 from ui.formats import ARCHITECTURE_NAMES, PERCENT, shown_as_rounded
 from ui.layout import metrics_row

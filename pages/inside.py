@@ -3,7 +3,14 @@
 import numpy as np
 import streamlit as st
 
-from mnist_core.figures import softmax_figure, tile
+from mnist_core.figures.images import tile
+from mnist_core.figures.inside import (
+    activations_figure,
+    feature_maps_figure,
+    saliency_figure,
+    weights_figure,
+)
+from mnist_core.figures.softmax import softmax_figure
 from ui.formats import ARCHITECTURE_NAMES
 from ui.reader import is_reader, model_or_reader
 from ui.router import within_app
@@ -133,7 +140,8 @@ elif order == ACTIVE:
     units = inside.most_active_units(explanation.activations[0])[:count]
 else:
     units = np.arange(count)
-st.plotly_chart(inside.weights_figure(model, units), width="stretch")
+weights = inside.first_layer_weights(model, units)
+st.plotly_chart(weights_figure(weights, units, noun, layer.name), width="stretch")
 if noun == "filter":
     st.caption("Each 3×3 filter slides over the image and responds where the ink matches it: "
                "red weights reward ink, blue ones penalise it. They detect edges and stroke "
@@ -156,13 +164,13 @@ elif maps:
     names = [activation.name for activation in maps]
     shown = st.selectbox("Convolution layer", names, disabled=len(names) == 1) or names[0]
     activation = maps[names.index(shown)]
-    st.plotly_chart(inside.feature_maps_figure(activation), width="stretch")
+    st.plotly_chart(feature_maps_figure(activation), width="stretch")
     st.caption("Each feature map is one filter applied everywhere on the image: bright where "
                "its pattern was found. Deeper layers see larger parts of the digit, at lower "
                "resolution (max-pooling halves it after each convolution).")
 for activation in activations:
     if not activation.is_map:
-        st.plotly_chart(inside.activations_figure(activation), width="stretch")
+        st.plotly_chart(activations_figure(activation), width="stretch")
 if activations and not maps:
     st.caption("One cell per unit, row by row: bright units fire strongly for this input, "
                "black ones stay silent. Hover a cell to see the unit's number — pick "
@@ -188,6 +196,6 @@ else:
     st.caption(f"Occlusion: {inside.OCCLUSION_PATCH}×{inside.OCCLUSION_PATCH} squares of the "
                "input are blanked one at a time. Red where blanking lowers the digit's score "
                "(before the softmax: the ink there speaks for it), blue where it raises it.")
-st.plotly_chart(inside.saliency_figure(x, evidence, digit, versus, method.lower()),
+st.plotly_chart(saliency_figure(x, evidence, digit, versus, method.lower()),
                 width="stretch")
 st.caption(f"Right: red pixels make the network prefer {digit}, blue ones {versus}.")

@@ -2,7 +2,8 @@
 
 import streamlit as st
 
-from mnist_core.compare import compare_figure, run_label, table_rows
+from mnist_core.compare import run_label, table_rows
+from mnist_core.figures.training import compare_figure
 from mnist_core.model_file import ModelFileError
 from mnist_core.runs.errors import RunActive, StoreError
 from mnist_core.runs.stored import CONFIG_FILE, HISTORY_CSV

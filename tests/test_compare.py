@@ -6,8 +6,9 @@ from datetime import datetime
 
 import pytest
 
-from mnist_core.compare import RUN_COLOURS, compare_figure, run_label, table_rows
+from mnist_core.compare import run_label, table_rows
 from mnist_core.config import ModelConfig
+from mnist_core.figures.training import RUN_COLOURS, compare_figure
 from mnist_core.model import build_model
 from mnist_core.runs.records import EpochRecord
 from mnist_core.runs.store import RunStore

@@ -13,16 +13,14 @@ import pytest
 from mnist_core.config import ModelConfig
 from mnist_core.data import NUM_CLASSES, one_hot, prepare, prepare_images
 from mnist_core.evaluate import (
-    BAR_HEIGHT,
     Evaluation,
-    confusion_figure,
     cross_entropy,
     evaluate,
-    gallery_figure,
     mistake_title,
     probability_title,
     selected_cell,
 )
+from mnist_core.figures.evaluation import BAR_HEIGHT, confusion_figure, gallery_figure
 from mnist_core.model import build_model
 from mnist_core.predict import predict_proba
 

@@ -9,8 +9,10 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from mnist_core import explore, figures
+from mnist_core import explore
 from mnist_core.data import NUM_CLASSES
+from mnist_core.figures import data as data_figures
+from mnist_core.figures import images as figures
 
 
 @pytest.fixture(scope="module", params=["train", "test"])
@@ -111,13 +113,13 @@ def test_one_hot_label_matches_the_training_targets():
 def test_browse_figure_shows_the_chosen_images_titled_with_index_and_label(mnist):
     x, y = mnist.x_test, mnist.y_test
     shown = explore.page_of(explore.class_indices(y, 3), 2)
-    fig = explore.browse_figure(x, y, shown)
+    fig = data_figures.browse_figure(x, y, shown)
     assert len(fig.data) == 1 and fig.data[0].type == "image"
     titles = [annotation.text for annotation in fig.layout.annotations]
     assert titles == [f"#{index}: 3" for index in shown]
     mosaic = decoded(fig)
     for position, index in enumerate(shown):
-        top, left = figures.tile_origin(position, explore.GRID_COLUMNS)
+        top, left = figures.tile_origin(position, data_figures.GRID_COLUMNS)
         np.testing.assert_array_equal(mosaic[top:top + 28, left:left + 28, 0], x[index])
         assert (mosaic[top:top + 28, left:left + 28, 1] == 255).all()  # opaque image
     assert mosaic[: figures.TITLE_BAND, :, 1].max() == 0  # a transparent band for titles
@@ -126,10 +128,10 @@ def test_browse_figure_shows_the_chosen_images_titled_with_index_and_label(mnist
 
 def test_a_short_page_fills_only_its_tiles(mnist):
     indices = np.array([0, 1, 2])
-    fig = explore.browse_figure(mnist.x_train, mnist.y_train, indices)
+    fig = data_figures.browse_figure(mnist.x_train, mnist.y_train, indices)
     mosaic = decoded(fig)
     assert mosaic.shape[0] == figures.TITLE_BAND + 28 + figures.GAP  # one row
-    top, left = figures.tile_origin(3, explore.GRID_COLUMNS)
+    top, left = figures.tile_origin(3, data_figures.GRID_COLUMNS)
     assert mosaic[top:, left:, 1].max() == 0  # nothing after the third image
     assert [a.text for a in fig.layout.annotations] == [
         f"#{i}: {mnist.y_train[i]}" for i in indices]
@@ -137,7 +139,7 @@ def test_a_short_page_fills_only_its_tiles(mnist):
 
 def test_mean_images_figure_has_ten_images_titled_by_digit(mnist):
     means = explore.mean_images(mnist.x_test, mnist.y_test)
-    fig = explore.mean_images_figure(means)
+    fig = data_figures.mean_images_figure(means)
     assert len(fig.data) == 1
     assert [a.text for a in fig.layout.annotations] == [f"mean {d}" for d in range(10)]
     mosaic = decoded(fig)
@@ -149,7 +151,7 @@ def test_mean_images_figure_has_ten_images_titled_by_digit(mnist):
 
 def test_class_counts_figure_has_one_bar_per_digit(mnist):
     counts = explore.class_counts(mnist.y_train)
-    fig = explore.class_counts_figure(counts, "training")
+    fig = data_figures.class_counts_figure(counts, "training")
     assert len(fig.data) == 1 and fig.data[0].type == "bar"
     assert list(fig.data[0].x) == [str(d) for d in range(10)]
     assert list(fig.data[0].y) == counts.tolist()
@@ -160,7 +162,7 @@ def test_class_counts_figure_has_one_bar_per_digit(mnist):
 
 def test_pixel_histogram_figure_has_256_bars_on_a_log_axis(mnist):
     counts = explore.pixel_histogram(mnist.x_test)
-    fig = explore.pixel_histogram_figure(counts, "test")
+    fig = data_figures.pixel_histogram_figure(counts, "test")
     assert len(fig.data) == 1
     assert list(fig.data[0].x) == list(range(256))
     assert list(fig.data[0].y) == counts.tolist()
@@ -172,7 +174,7 @@ def test_pixel_histogram_figure_has_256_bars_on_a_log_axis(mnist):
 def test_the_prepared_image_has_no_stray_ticks_and_stays_square(mnist):
     """Streamlit's theme marks ticks on every axis: the 28×28 image and the strips have
     no scale to mark, so none is drawn; the image's pixels stay square."""
-    pixels, flattened, scaled = explore.preparation_figures(mnist.x_test[0], 7, 0)
+    pixels, flattened, scaled = data_figures.preparation_figures(mnist.x_test[0], 7, 0)
     for axis in (pixels.layout.xaxis, pixels.layout.yaxis):
         assert (axis.ticks, axis.showticklabels, axis.showgrid) == ("", False, False)
     assert pixels.layout.yaxis.scaleanchor == "x"

@@ -9,16 +9,15 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from mnist_core.figures import (
+from mnist_core.figures.images import (
     TITLE_BAND,
-    history_figure,
-    history_range,
     image_grid_figure,
-    softmax_figure,
     tile,
     tile_origin,
     vector_strip_figure,
 )
+from mnist_core.figures.softmax import softmax_figure
+from mnist_core.figures.training import history_figure, history_range
 from mnist_core.runs.records import BatchRecord, EpochRecord
 
 

@@ -10,6 +10,7 @@ import pytest
 from mnist_core import inside
 from mnist_core.config import ModelConfig
 from mnist_core.data import prepare
+from mnist_core.figures import inside as inside_figures
 from mnist_core.model import build_model
 from mnist_core.predict import predict_proba
 
@@ -214,9 +215,16 @@ def centred_on_zero(fig) -> bool:
     return axis.cmin == -axis.cmax and axis.cmax > 0 and axis.colorscale == diverging
 
 
+def weights_of(model, units):
+    """The weights figure as the Inside page draws it for these units."""
+    units = [int(unit) for unit in units]
+    return inside_figures.weights_figure(inside.first_layer_weights(model, units), units,
+                                         inside.unit_noun(model), inside.first_layer(model).name)
+
+
 def test_weights_figure_shows_each_chosen_unit_on_a_scale_centred_on_zero(trained_model):
     units = inside.strongest_units(trained_model)[:16]
-    fig = inside.weights_figure(trained_model, units)
+    fig = weights_of(trained_model, units)
     assert labels_of(fig) == [f"unit {u}" for u in units]
     assert centred_on_zero(fig)
     images = inside.first_layer_weights(trained_model, units)
@@ -228,7 +236,7 @@ def test_weights_figure_shows_each_chosen_unit_on_a_scale_centred_on_zero(traine
 
 
 def test_cnn_weights_figure_shows_the_filters(cnn):
-    fig = inside.weights_figure(cnn, range(32))
+    fig = weights_of(cnn, range(32))
     assert labels_of(fig) == [f"filter {f}" for f in range(32)]
     assert centred_on_zero(fig)
     assert np.isfinite(np.asarray(fig.data[0].z, dtype=float)).sum() == 32 * 9
@@ -236,7 +244,7 @@ def test_cnn_weights_figure_shows_the_filters(cnn):
 
 def test_activation_figures(trained_model, cnn, seven):
     (hidden,) = inside.explain(trained_model, seven).activations
-    fig = inside.activations_figure(hidden)
+    fig = inside_figures.activations_figure(hidden)
     z = np.asarray(fig.data[0].z, dtype=float)
     assert z.shape == (16, 32) and np.isfinite(z).sum() == 512
     np.testing.assert_allclose(z.reshape(-1), hidden.values, rtol=1e-6)
@@ -244,15 +252,15 @@ def test_activation_figures(trained_model, cnn, seven):
     assert f"{int((hidden.values > 0).sum())} firing" in fig.layout.title.text
 
     conv_1, conv_2 = inside.explain(cnn, seven).activations
-    fig = inside.feature_maps_figure(conv_1)
+    fig = inside_figures.feature_maps_figure(conv_1)
     assert labels_of(fig) == [f"filter {f}" for f in range(32)]
     assert np.isfinite(np.asarray(fig.data[0].z, dtype=float)).sum() == 32 * 26 * 26
-    assert len(labels_of(inside.feature_maps_figure(conv_2, [5, 9]))) == 2
+    assert len(labels_of(inside_figures.feature_maps_figure(conv_2, [5, 9]))) == 2
 
 
 def test_saliency_figure_overlays_three_panels_on_the_input(trained_model, seven):
     explanation = inside.explain(trained_model, seven)
-    fig = inside.saliency_figure(seven, explanation.saliency_maps, 7, 1)
+    fig = inside_figures.saliency_figure(seven, explanation.saliency_maps, 7, 1)
     assert labels_of(fig) == ["evidence for 7", "evidence for 1", "7 rather than 1"]
     grey, evidence = fig.data  # the input in grey, the evidence see-through on top of it
     assert grey.showscale is False and (grey.zmin, grey.zmax) == (0, 1)
@@ -271,11 +279,11 @@ def test_no_colour_is_one_of_streamlits_theme_placeholders(trained_model, cnn, s
     """Streamlit replaces #000001–#000040 in a Plotly figure with its theme's colours."""
     import re
 
-    figures = [inside.weights_figure(trained_model, range(8)), inside.weights_figure(cnn, range(8))]
+    figures = [weights_of(trained_model, range(8)), weights_of(cnn, range(8))]
     for model in (trained_model, cnn):
         explanation = inside.explain(model, seven)
-        figures.append(inside.saliency_figure(seven, explanation.saliency_maps, 7, 1))
-        figures += [inside.feature_maps_figure(a) if a.is_map else inside.activations_figure(a)
+        figures.append(inside_figures.saliency_figure(seven, explanation.saliency_maps, 7, 1))
+        figures += [inside_figures.feature_maps_figure(a) if a.is_map else inside_figures.activations_figure(a)
                     for a in explanation.activations]
     for fig in figures:
         fig.layout.template = None  # once Streamlit is imported, its template has placeholders
@@ -286,7 +294,7 @@ def test_figures_of_a_blank_input_still_draw(trained_model):
     blank = np.zeros((28, 28), np.float32)
     explanation = inside.explain(trained_model, blank)
     assert np.all(explanation.saliency_maps == 0)
-    fig = inside.saliency_figure(blank, explanation.saliency_maps, 0, 1)
+    fig = inside_figures.saliency_figure(blank, explanation.saliency_maps, 0, 1)
     assert centred_on_zero(fig)  # a range of ±1, never ±0
     assert np.all(np.isnan(np.asarray(fig.data[1].z, dtype=float)))
 
@@ -298,5 +306,5 @@ def test_layer_names_reach_the_figures_as_text_not_markup():
     model = keras.Sequential([keras.Input(shape=(784,)),
                               keras.layers.Dense(16, activation="relu", name="<b>loud"),
                               keras.layers.Dense(10, activation="softmax")])
-    title = inside.weights_figure(model, range(4)).layout.title.text
+    title = weights_of(model, range(4)).layout.title.text
     assert title.startswith("&lt;b&gt;loud: weights of 4")

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from mnist_core.figures import tile
+from mnist_core.figures.images import tile
 
 # The app's few rules of layout that Streamlit has no parameter for.
 APP_CSS = """<style>

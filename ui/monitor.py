@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from mnist_core.figures import history_figure
+from mnist_core.figures.training import history_figure
 from mnist_core.runs.records import JobStatus
 from ui.formats import PERCENT, shown_as_rounded
 from ui.layout import pair
