@@ -51,3 +51,52 @@ def test_loading_keras_prints_nothing_on_the_terminal():
                             text=True, cwd=ROOT, check=True)
     assert result.stdout.strip() == "built"
     assert result.stderr == ""
+
+
+def _imports(path: Path, root: Path, modules: set[str]) -> set[str]:
+    """The project modules a file imports, anywhere in it (functions and TYPE_CHECKING too)."""
+    import ast
+
+    name = ".".join(path.relative_to(root).with_suffix("").parts).removesuffix(".__init__")
+    package = name if path.name == "__init__.py" else name.rpartition(".")[0]
+    found = set()
+    for node in ast.walk(ast.parse(path.read_text())):
+        if isinstance(node, ast.ImportFrom):
+            base = node.module or ""
+            if node.level:
+                parts = package.split(".")
+                base = ".".join(parts[:len(parts) - node.level + 1] + ([base] if base else []))
+            candidates = [base, *(f"{base}.{alias.name}" for alias in node.names)]
+        elif isinstance(node, ast.Import):
+            candidates = [alias.name for alias in node.names]
+        else:
+            continue
+        found |= {candidate for candidate in candidates if candidate in modules}
+    return found - {name}
+
+
+def test_no_import_circle_in_mnist_core_or_ui():
+    """Imports go one way: every import counts, including those inside functions and
+    TYPE_CHECKING blocks, so no circle hides behind one."""
+    root = Path(__file__).resolve().parents[1]
+    files = [*root.glob("mnist_core/**/*.py"), *root.glob("ui/**/*.py")]
+    names = {".".join(f.relative_to(root).with_suffix("").parts).removesuffix(".__init__"): f
+             for f in files}
+    graph = {name: _imports(path, root, set(names)) for name, path in names.items()}
+    assert "mnist_core.runs.store" in graph["mnist_core.runs.train"]  # the walk sees imports
+
+    done: set[str] = set()
+
+    def visit(name: str, trail: list[str]) -> None:
+        if name in trail:
+            pytest.fail("import circle: " + " → ".join([*trail[trail.index(name):], name]))
+        if name in done:
+            return
+        for imported in sorted(graph[name]):
+            visit(imported, [*trail, name])
+        done.add(name)
+
+    for name in sorted(graph):
+        visit(name, [])
+    assert not any(name.startswith("ui") for module in graph if module.startswith("mnist_core")
+                   for name in graph[module]), "mnist_core imports ui"

@@ -302,3 +302,22 @@ def test_no_runs_yet_points_to_train(tmp_path, monkeypatch):
         assert not [df for df in at.dataframe if "id" in df.value.columns]
     finally:
         runs.clear()  # the next test's server uses the session's runs folder again
+
+
+def test_a_rename_that_the_disk_refuses_says_so(run_id, monkeypatch):
+    """The store's atomic write raises OSError (a full disk, a read-only folder): the page
+    says why, and the run keeps its name."""
+    from mnist_core.runs.store import RunStore
+
+    def full_disk(self, run_id, name):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(RunStore, "rename", full_disk)
+    at = app_at("runs")
+    select(at, run_id)
+    at.text_input(key=f"runs_name_{run_id}").set_value("never saved").run()
+    button(at, "Rename").click().run()
+    assert not at.exception
+    assert any(f"Could not rename run {run_id}" in e.value and "No space left" in e.value
+               for e in at.error)
+    assert store().load(run_id).name != "never saved"

@@ -72,3 +72,19 @@ def test_a_link_to_a_run_wins_over_the_latest_one():
     linked = app_with_run("train", older.run_id)
     assert linked.session_state["run_id"] == older.run_id
     assert not any("Your latest finished run" in c.value for c in linked.sidebar.caption)
+
+
+def test_a_link_to_a_damaged_run_says_what_is_wrong_with_it():
+    """The registry used to swallow the store's reason and say "not found"."""
+    from ui.server import runs
+
+    job = job_of(train_on_train_page(train_size=1_000, epochs=1))
+    restart_server()
+    (runs().store.root / job.run_id / "config.json").write_text("{damaged")
+
+    at = app_with_run("evaluate", job.run_id)
+    assert not at.exception
+    (toast,) = [t.value for t in at.toast]
+    assert f"Run '{job.run_id}' could not be opened" in toast
+    assert "config.json could not be read" in toast
+    assert "run" not in at.query_params

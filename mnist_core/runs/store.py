@@ -16,12 +16,12 @@ Every file is written atomically (mnist_core.atomic), so a crash or a kill leave
 each file either as it was or complete, never half-written.
 
 Saving happens in the training thread at the end of each epoch. A full `.keras`
-save of the default model costs about 0.1 s, ~1–3% of one of its epochs; with tiny
-epochs (a few hundred images) it would dominate, so after the first epoch the full
-model is saved only while its last measured cost is at most `MODEL_SAVE_BUDGET`
-of the epoch's time. Otherwise the epoch's weight snapshot goes to `weights.npz`
-(~10 ms), and the model is saved in full when the run ends (finished, stopped or
-failed). Loading takes whichever of the two is newer.
+save is cheap next to a real epoch, but with tiny epochs (a few hundred images) it
+would dominate, so after the first epoch the full model is saved only while its last
+measured cost is at most `MODEL_SAVE_BUDGET` of the epoch's time (costs measured in
+docs/benchmarks.md, "Saving a run"). Otherwise the epoch's weight snapshot goes to
+`weights.npz`, much cheaper, and the model is saved in full when the run ends
+(finished, stopped or failed). Loading takes whichever of the two is newer.
 
 A run whose saved status is still "queued" or "running" but whose process is
 gone (the server was killed or restarted) is marked "interrupted" when a store is
