@@ -40,6 +40,7 @@ def finished_runs(count: int) -> None:
     """RSS of a registry that has run `count` trainings, as the server holds them."""
     from mnist_core.config import TrainConfig
     from mnist_core.data import load_mnist
+    from mnist_core.runs.owners import Owner
     from mnist_core.runs.registry import KEEP_FINISHED, RunRegistry
     from mnist_core.runs.store import RunStore
     from mnist_core.runs.train import TrainingJob
@@ -52,7 +53,7 @@ def finished_runs(count: int) -> None:
         print(f"| 0 (data loaded) | {_own_rss_mb():.0f} |")
         for number in range(1, count + 1):
             job = TrainingJob(data, train_config=TrainConfig(epochs=5, train_size=1_000))
-            registry.submit(job, owner="bench")
+            registry.submit(job, Owner("bench"))
             job.join()
             job.predictor.softmax(job.latest_snapshot(), data.x_test[:8] / 255)
             if number == 1 or number % 10 == 0:

@@ -16,6 +16,7 @@ from mnist_core.images import ImageError, load_image
 from mnist_core.preprocess import THICK_PEN_TEXT, naive_resize, preprocess_steps
 from mnist_core.settings import DRAWINGS_SETUP, DRAWINGS_SETUP_TEXT
 from mnist_core.wording import a_digit
+from ui.identity import visitor
 from ui.layout import digit_gallery, metrics_row
 from ui.monitor import progress_bar
 from ui.reader import is_reader, reading_job, ready_reader
@@ -382,7 +383,9 @@ def adaptation_report(run_id: str, name: str, config, adaptation) -> None:
                f"with MNIST digits, in {adaptation.seconds:.0f} s. {name[0].upper()}{name[1:]} "
                "itself is unchanged.")
     with st.container(horizontal=True):
-        if st.button("Keep it as a new run", type="primary", icon=":material/save:"):
+        may_keep = visitor().may_train
+        if st.button("Keep it as a new run", type="primary", icon=":material/save:",
+                     disabled=not may_keep, help=None if may_keep else "Sign in to keep it."):
             from mnist_core.model import build_model  # TensorFlow: not before a model reads
 
             model = build_model(config)

@@ -8,11 +8,19 @@ from mnist_core.model_file import ModelFileError
 from mnist_core.runs.errors import RunActive, StoreError
 from mnist_core.runs.stored import CONFIG_FILE, HISTORY_CSV
 from ui.formats import PERCENT, shown_as_rounded
+from ui.identity import Mode, visitor, whose
 from ui.layout import pair
 from ui.router import within_app
-from ui.server import restore, runs
-from ui.session import follow_run, forget_run, import_model, is_training
-from ui.sidebar import switch_page
+from ui.server import restore, saved_runs
+from ui.session import (
+    delete_run,
+    follow_run,
+    import_model,
+    own_training,
+    rename_run,
+    visible_runs,
+)
+from ui.sidebar import sign_in_button, switch_page
 
 within_app()
 
@@ -40,6 +48,7 @@ COLUMNS = {
         "Train accuracy", help="Over the last epoch's training batches.", **PERCENT),
     "s/epoch": st.column_config.NumberColumn("Per epoch", format="%.1f s",
                                              help="Seconds per epoch, on average."),
+    "owner": st.column_config.TextColumn("Owner", help="Whose run it is, on a shared server."),
     "hidden units": st.column_config.TextColumn("Hidden units"),
     "conv filters": st.column_config.TextColumn("Conv filters"),
     "activation": st.column_config.TextColumn("Activation"),
@@ -58,7 +67,8 @@ COLUMNS = {
 if st.session_state.pop(GO_DRAW, False):
     switch_page("pages/draw.py")  # callbacks cannot switch pages; the script can
 
-store = runs().store
+store = saved_runs()
+me = visitor()
 
 
 def selected_ids(ids: list[str]) -> list[str]:
@@ -88,7 +98,7 @@ def say(kind: str, text: str) -> None:
 
 def rename(run_id: str) -> None:
     try:
-        store.rename(run_id, st.session_state[f"runs_name_{run_id}"])
+        rename_run(run_id, st.session_state[f"runs_name_{run_id}"])
     except (StoreError, OSError) as error:
         say("error", f"Could not rename run {run_id}: {error}")
     else:
@@ -106,14 +116,13 @@ def cancel_delete() -> None:
 def delete(run_id: str) -> None:
     st.session_state.pop(CONFIRM, None)
     try:
-        store.delete(run_id)
+        delete_run(run_id)
     except RunActive as error:
         say("error", f"{error} A run that is still training cannot be deleted.")
         return
     except (StoreError, OSError) as error:
         say("error", f"Could not delete run {run_id}: {error}")
         return
-    forget_run(run_id)
     say("success", f"Run {run_id} deleted.")
 
 
@@ -148,21 +157,27 @@ def model_bytes(run_id: str):
 
 
 def actions(run) -> None:
-    """Rename, download, delete, draw with: one run."""
+    """Rename, download, delete, draw with: one run; someone else's only to read."""
     run_id = run.run_id
-    name_key = f"runs_name_{run_id}"
-    st.session_state.setdefault(name_key, run.name or "")
-    name_column, button_column = st.columns([3, 1], vertical_alignment="bottom")
-    name_column.text_input("Name", key=name_key, max_chars=100,
-                           placeholder="e.g. adam, 3 layers, dropout 0.2")
-    button_column.button("Rename", key="runs_rename", on_click=rename, args=(run_id,),
-                         icon=":material/edit:")
+    mine = me.owns(run.owner)
+    if mine:
+        name_key = f"runs_name_{run_id}"
+        st.session_state.setdefault(name_key, run.name or "")
+        name_column, button_column = st.columns([3, 1], vertical_alignment="bottom")
+        name_column.text_input("Name", key=name_key, max_chars=100,
+                               placeholder="e.g. adam, 3 layers, dropout 0.2")
+        button_column.button("Rename", key="runs_rename", on_click=rename, args=(run_id,),
+                             icon=":material/edit:")
+    else:
+        st.info(f"**{whose(run.owner)}**, opened by its link: read-only. You can compare it, "
+                "draw with it and download it; only its owner can rename or delete it.",
+                icon=":material/visibility:")
 
     has_model = run.has_model
     # One row that wraps, each button as wide as its label ("Use fo…" in five columns at 1,024 px).
     draw_column = model_column = config_column = history_column = delete_column = st.container(
         horizontal=True, gap="small")
-    training_here = is_training() and st.session_state.get("run_id") != run_id
+    training_here = own_training() and st.session_state.get("run_id") != run_id
     draw_column.button(
         "Use for drawing", key="runs_draw", type="primary", icon=":material/draw:",
         on_click=use_for_drawing, args=(run_id,), disabled=not has_model or training_here,
@@ -185,9 +200,10 @@ def actions(run) -> None:
         if data is not None:
             column.download_button(label, data, file_name=file_name, mime=mime,
                                    icon=":material/download:", key=f"runs_dl_{name}")
-    delete_column.button("Delete…", key="runs_delete", icon=":material/delete:",
-                         on_click=ask_delete, args=(run_id,))
-    if st.session_state.get(CONFIRM) == run_id:
+    if mine:
+        delete_column.button("Delete…", key="runs_delete", icon=":material/delete:",
+                             on_click=ask_delete, args=(run_id,))
+    if mine and st.session_state.get(CONFIRM) == run_id:
         st.warning(f"Really delete run **{run_label(run_id, run.name)}**? Its model, "
                    "configuration and history are removed from disk for good.",
                    icon=":material/warning:")
@@ -201,7 +217,15 @@ st.title("Runs")
 st.markdown("Every training is saved as it goes. Select runs in the table to compare their "
             "curves; select one to rename it, download it, delete it or draw with it.")
 
-summaries = store.list_runs()
+if me.mode is Mode.ANONYMOUS:
+    st.caption("A shared server: you see the runs started in this browser tab and those "
+               "opened by their link. Keep a run's link to find it again.")
+elif me.mode is Mode.ACCOUNTS and not me.signed_in:
+    st.info("Sign in to train, and to find your runs here from any browser. A run opened "
+            "by its link is listed meanwhile.", icon=":material/login:")
+    sign_in_button(key="runs_sign_in")
+
+summaries = visible_runs(store.list_runs())
 if not summaries:
     st.session_state.pop(TABLE_IDS, None)
     show_message()
@@ -212,13 +236,20 @@ else:
     ids = [summary.run_id for summary in summaries]
     chosen = selected_ids(ids)
     rows = shown_as_rounded(table_rows(summaries))
+    if me.mode is not Mode.LOCAL:
+        for row, summary in zip(rows, summaries):
+            row["owner"] = ("you" if me.owns(summary.owner)
+                            else summary.owner.name if summary.owner and summary.owner.name
+                            else "another visitor")
     every_column = st.toggle("Show the hyperparameters", key=ALL_COLUMNS,
                              help="Architecture, optimizer and training settings of each run.")
-    hyperparameters = [column for column in rows[0] if column not in RESULT_COLUMNS]
+    hyperparameters = [column for column in rows[0]
+                       if column not in RESULT_COLUMNS and column != "owner"]
     st.dataframe(
         rows, key=TABLE, on_select="rerun", selection_mode="multi-row",
         hide_index=True, width="stretch", placeholder="—",  # "does not apply", not "None"
-        column_order=[*RESULT_COLUMNS, *(hyperparameters if every_column else ())],
+        column_order=[*RESULT_COLUMNS, *(["owner"] if me.mode is not Mode.LOCAL else ()),
+                      *(hyperparameters if every_column else ())],
         column_config=COLUMNS,
     )
     for summary in summaries:
@@ -261,10 +292,12 @@ imported = st.session_state.pop(IMPORTED, None)
 if imported is not None:
     st.success(imported, icon=":material/check_circle:")
 # No file-type filter: a wrong file gets a message in words, not a bare red icon.
-upload = st.file_uploader("A Keras model file (.keras)", key="runs_import")
+upload = st.file_uploader("A Keras model file (.keras)", key="runs_import",
+                          disabled=not me.may_train,
+                          help=None if me.may_train else "Sign in to import a model.")
 if upload is not None and st.session_state.get("runs_imported_file") != upload.file_id:
     st.session_state["runs_imported_file"] = upload.file_id
-    if is_training():
+    if own_training():
         st.error("Your training is in progress: stop it before importing a model.",
                  icon=":material/block:")
     else:

@@ -4,10 +4,11 @@ import streamlit as st
 
 from mnist_core.codegen import STYLES, keras_code
 from mnist_core.model import build_model, summary_rows
+from ui.identity import visitor, whose
 from ui.monitor import training_monitor
 from ui.router import within_app
-from ui.session import current_job, is_active, start_training, stop_training
-from ui.sidebar import sidebar_setup
+from ui.session import current_job, is_active, is_mine, start_training, stop_training
+from ui.sidebar import sidebar_setup, sign_in_button
 
 within_app()
 
@@ -55,19 +56,29 @@ with st.expander("Show the code: this setup in plain Keras", icon=":material/cod
 
 st.subheader("Training")
 job = current_job()
-active = is_active(job)
+active, mine, me = is_active(job), is_mine(job), visitor()
 with st.container(horizontal=True):
-    st.button("Start training", type="primary", disabled=active,
-              on_click=start_training, args=(model_config, train_config))
-    st.button("Stop", disabled=not active, on_click=stop_training,
+    if me.may_train:
+        st.button("Start training", type="primary", disabled=active and mine,
+                  on_click=start_training, args=(model_config, train_config))
+    else:
+        sign_in_button(key="train_sign_in")
+    st.button("Stop", disabled=not (active and mine), on_click=stop_training,
               help="Ends after the current batch and keeps the weights so far; "
-                   "a queued run is cancelled.")
-if job is None:
+                   "a queued run is cancelled." if mine or job is None
+              else f"{whose(job.owner)}: only its owner can stop it.")
+if not me.may_train:
+    st.info("Sign in to train: your runs are then kept under your name and follow you to "
+            "any browser.", icon=":material/login:")
+elif job is None:
     st.info("Press **Start training** to train the model above on MNIST.")
-else:
+if job is not None:
     st.caption(f"Run `{job.run_id}` — its link (the address bar, `?run={job.run_id}`) "
                "finds it again after a reload or in another tab.")
-    if active:
+    if not mine:
+        st.caption(f"{whose(job.owner)}, opened by its link: you can watch it and draw with "
+                   "it; only its owner can stop it. **Start training** trains your own.")
+    elif active:
         if (job.model_config, job.train_config) != (model_config, train_config):
             st.caption("The sidebar has changed since this run started: "
                        "the new values apply to the next run.")

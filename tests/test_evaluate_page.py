@@ -24,6 +24,7 @@ from mnist_core.evaluate import (
     mistake_title,
 )
 from mnist_core.model import build_model
+from mnist_core.runs.owners import Owner
 
 TRUE_DIGIT, READ_AS = "evaluate_true_digit", "evaluate_read_as"
 
@@ -216,7 +217,7 @@ def test_an_imported_model_is_evaluated_and_named_by_its_file(trained_model, mni
     from ui.server import runs
 
     job = TrainingJob.imported(mnist, trained_model, "my_model.keras")
-    runs().add(job, owner="someone else")
+    runs().add(job, Owner("someone else"))
     at = evaluate_page(job.run_id)
     assert any(f"Model: run `{job.run_id}`, imported from my_model.keras" in c.value
                for c in at.caption)

@@ -238,13 +238,14 @@ class HoldAfterFirstEpoch(keras.callbacks.Callback):
 
 
 def test_a_model_still_training_is_shown_at_its_latest_epoch(mnist):
+    from mnist_core.runs.owners import Owner
     from mnist_core.runs.train import TrainConfig, TrainingJob
     from ui.server import runs
 
     gate = HoldAfterFirstEpoch()
     job = TrainingJob(mnist, train_config=TrainConfig(epochs=2, train_size=1_000),
                       callbacks=[gate])
-    runs().submit(job, "another session")
+    runs().submit(job, Owner("another session"))
     try:
         wait_until(job, lambda progress: progress.history)  # epoch 1 done, its snapshot taken
         at = inside_page(job.run_id, inspect_index=SEVEN)

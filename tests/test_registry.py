@@ -24,6 +24,7 @@ from mnist_core.data import MnistData
 from mnist_core.model import build_model
 from mnist_core.predict import predict_proba
 from mnist_core.runs.errors import StoreError
+from mnist_core.runs.owners import Owner
 from mnist_core.runs.records import JobProgress, JobStatus, is_valid_run_id
 from mnist_core.runs.registry import MAX_TRAININGS_ENV, RunRegistry, default_max_concurrent
 from mnist_core.runs.store import RunStore
@@ -316,7 +317,7 @@ def test_one_at_a_time_in_submission_order(data, make_registry):
     timelines = [Timeline() for _ in range(3)]
     jobs = [tiny_job(data, timeline) for timeline in timelines]
     for job in jobs:
-        registry.submit(job, "a")
+        registry.submit(job, Owner("a"))
     first, second, third = jobs
     assert registry.running_count() == 1
     assert registry.queue_position(first.run_id) is None
@@ -348,7 +349,7 @@ def test_two_slots_run_two_at_once_and_the_third_waits(data, make_registry):
     timelines = [Timeline() for _ in range(3)]
     jobs = [tiny_job(data, timeline, batch_size=8) for timeline in timelines]
     for job in jobs:
-        registry.submit(job, "a")
+        registry.submit(job, Owner("a"))
     assert registry.running_count() == 2
     assert registry.queue_position(jobs[2].run_id) == 1
     assert jobs[2].progress().status == JobStatus.QUEUED
@@ -374,7 +375,7 @@ def test_a_started_run_never_reads_queued_without_a_place(data, make_registry, m
     monkeypatch.setattr(TrainingJob, "_train", late_thread)
     registry = make_registry(1)
     job = tiny_job(data)
-    registry.submit(job, "a")
+    registry.submit(job, Owner("a"))
     try:
         status, position = job.progress().status, registry.queue_position(job.run_id)
         assert registry.running_count() == 1
@@ -392,7 +393,7 @@ def test_cancelling_a_queued_run(data, make_registry):
     timelines = [Timeline() for _ in range(3)]
     running, cancelled, behind = (tiny_job(data, t) for t in timelines)
     for job in (running, cancelled, behind):
-        registry.submit(job, "a")
+        registry.submit(job, Owner("a"))
     assert registry.queue_position(cancelled.run_id) == 1
 
     registry.stop(cancelled.run_id)
@@ -415,27 +416,6 @@ def test_cancelling_a_queued_run(data, make_registry):
 # --- 6. Lookup ------------------------------------------------------------------------
 
 
-def test_runs_of_lists_only_that_owners_runs_newest_first(data, make_registry):
-    """Each session sees its own runs, the latest on top (stopped first, so nothing trains)."""
-    registry = make_registry(1)
-    owners = ["a", "b", "a", "a", "b"]
-    jobs = []
-    for owner in owners:
-        job = tiny_job(data)
-        job.stop()
-        registry.submit(job, owner)
-        jobs.append(job)
-    a_runs = [job for job, owner in zip(jobs, owners) if owner == "a"]
-    b_runs = [job for job, owner in zip(jobs, owners) if owner == "b"]
-    assert registry.runs_of("a") == a_runs[::-1]
-    assert registry.runs_of("b") == b_runs[::-1]
-    assert registry.runs_of("nobody") == []
-    assert registry.running_count() == 0
-    for job in jobs:
-        assert registry.get(job.run_id) is job
-        assert registry.queue_position(job.run_id) is None
-
-
 @pytest.mark.parametrize(
     "run_id", ["../etc", "", "a" * 100, None, "abc/def1", "abcdefgh", "../etc/passwd", 12345678]
 )
@@ -444,7 +424,7 @@ def test_get_of_unknown_or_malformed_ids_is_none(data, make_registry, run_id):
     registry = make_registry(1)
     job = tiny_job(data)
     job.stop()
-    registry.submit(job, "a")
+    registry.submit(job, Owner("a"))
     assert registry.get(run_id) is None
     assert registry.queue_position(run_id) is None
 
@@ -601,7 +581,7 @@ def test_concurrent_readers_and_predictions_while_training(data, make_registry, 
 
     threads = [threading.Thread(target=guarded(reader(i)), daemon=True) for i in range(4)]
     threads.append(threading.Thread(target=guarded(predictor), daemon=True))
-    registry.submit(job, "a")
+    registry.submit(job, Owner("a"))
     for thread in threads:
         thread.start()
     _wait_done(job)
@@ -624,8 +604,8 @@ def test_shutdown_stops_the_running_and_drops_the_queued(data, make_registry):
     long_timeline, queued_timeline = Timeline(), Timeline()
     long = tiny_job(data, long_timeline, batch_size=8, train_size=5000, epochs=3)
     queued = tiny_job(data, queued_timeline)
-    registry.submit(long, "a")
-    registry.submit(queued, "b")
+    registry.submit(long, Owner("a"))
+    registry.submit(queued, Owner("b"))
     wait_until(long, lambda p: p.batch >= 1 or p.status.is_done)
 
     started = time.perf_counter()
@@ -655,8 +635,8 @@ def test_diverging_run_fails_and_the_queue_moves_on(data, make_registry, seeded)
         TrainConfig(epochs=2, batch_size=64, train_size=2000),
     )
     behind = tiny_job(data)
-    registry.submit(diverging, "a")
-    registry.submit(behind, "a")
+    registry.submit(diverging, Owner("a"))
+    registry.submit(behind, Owner("a"))
     assert registry.queue_position(behind.run_id) == 1
     _wait_done(diverging, behind)
     progress = diverging.progress()
@@ -717,7 +697,7 @@ def test_only_the_latest_finished_runs_stay_in_memory_and_the_others_come_back(d
     try:
         jobs = [tiny_job(data, epochs=2) for _ in range(3)]
         for job in jobs:
-            registry.submit(job, "a")
+            registry.submit(job, Owner("a"))
             _wait_done(job)
         deadline = time.monotonic() + TIMEOUT
         while registry.running_count() and time.monotonic() < deadline:
@@ -739,7 +719,7 @@ def test_only_the_latest_finished_runs_stay_in_memory_and_the_others_come_back(d
 def test_a_damaged_saved_run_says_why_it_cannot_be_restored(data, tmp_path):
     registry = RunRegistry(max_concurrent=1, store=RunStore(tmp_path), keep_finished=0)
     job = tiny_job(data)
-    registry.submit(job, "a")
+    registry.submit(job, Owner("a"))
     _wait_done(job)
     registry.shutdown(timeout=TIMEOUT)
     (tmp_path / job.run_id / "config.json").write_text("{not json")
@@ -762,7 +742,7 @@ def test_shutdown_after_a_finished_run_was_forgotten_before_its_done_callback(da
 
     registry._on_done = late
     job = tiny_job(data)
-    registry.submit(job, "a")
+    registry.submit(job, Owner("a"))
     wait_until(job, lambda p: p.status.is_done)
     registry.forget(job.run_id)
     try:

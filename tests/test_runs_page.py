@@ -20,6 +20,7 @@ from apptest_helpers import app_at, train_on_train_page, wait_for_training
 import mnist_core.runs.liveness as liveness
 from mnist_core.atomic import atomic_write_json
 from mnist_core.config import ModelConfig, TrainConfig
+from mnist_core.runs.owners import Owner
 from mnist_core.runs.stored import HISTORY_FIELDS
 
 TABLE = "runs_table"
@@ -135,7 +136,7 @@ def test_an_imported_model_reads_imported_with_its_test_accuracy(mnist):
     from ui.server import runs
 
     job = TrainingJob.imported(mnist, build_model(ModelConfig(hidden_units=(16,))), "x.keras")
-    runs().add(job, owner="someone else")
+    runs().add(job, Owner("someone else"))
     row = table(app_at("runs")).loc[job.run_id]
     assert row["epochs"] == "imported"  # not "0/1"
     assert row["test accuracy"] == pytest.approx(job.progress().test_accuracy)
@@ -309,7 +310,7 @@ def test_a_rename_that_the_disk_refuses_says_so(run_id, monkeypatch):
     says why, and the run keeps its name."""
     from mnist_core.runs.store import RunStore
 
-    def full_disk(self, run_id, name):
+    def full_disk(self, run_id, name, *, by=None):
         raise OSError(28, "No space left on device")
 
     monkeypatch.setattr(RunStore, "rename", full_disk)

@@ -29,6 +29,7 @@ from mnist_core.config import ModelConfig, TrainConfig
 from mnist_core.data import MnistData
 from mnist_core.predict import predict_proba
 from mnist_core.runs.errors import InvalidRunId, RunActive, RunNotFound, StoreError
+from mnist_core.runs.owners import Owner
 from mnist_core.runs.records import JobStatus
 from mnist_core.runs.registry import RunRegistry
 from mnist_core.runs.store import RunStore
@@ -431,8 +432,8 @@ def test_the_registry_saves_its_runs_and_recovers_interrupted_ones(data, tmp_pat
         assert registry.interrupted == ["Orphan01"]
         assert store.load("Orphan01").status == "interrupted"
         first, second = tiny_job(data, None), tiny_job(data, None)
-        registry.submit(first, "a")
-        registry.submit(second, "a")
+        registry.submit(first, Owner("a"))
+        registry.submit(second, Owner("a"))
         assert first.store is store and second.store is store
         assert store.load(second.run_id).status == "queued"
         registry.stop(second.run_id)

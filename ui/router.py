@@ -18,7 +18,7 @@ from ui.layout import app_style
 from ui.patches import keep_keras_state_between_reruns
 from ui.server import mnist
 from ui.session import sync_run_with_url
-from ui.sidebar import settings_sidebar, sidebar_status
+from ui.sidebar import identity_sidebar, settings_sidebar, sidebar_status
 
 PAGES = (  # (script, title, icon); the first is the default page
     ("pages/home.py", "Home", ":material/home:"),
@@ -47,6 +47,7 @@ def route() -> None:
         st.error(f"MNIST could not be loaded. {error}")
         st.stop()
     sync_run_with_url()
+    identity_sidebar()
     settings_sidebar(data)
     sidebar_status(data)
     app_style()

@@ -47,3 +47,10 @@ def restore(run_id: str) -> TrainingJob | None:
     Raises StoreError or ModelFileError, in words, when its files cannot be read.
     """
     return runs().restore(run_id, mnist())
+
+
+def saved_runs() -> RunStore:
+    """The runs on disk: the registry's store, which this server always has."""
+    store = runs().store
+    assert store is not None, "the app's registry is made with a store"
+    return store

@@ -9,7 +9,6 @@ a deleted one, `forget_run`, so that the two ids and the link always agree.
 
 from __future__ import annotations
 
-import secrets
 import tempfile
 from pathlib import Path
 from typing import TYPE_CHECKING, TypeGuard
@@ -19,7 +18,10 @@ import streamlit as st
 from mnist_core.config import ModelConfig, TrainConfig
 from mnist_core.model_file import ModelFileError
 from mnist_core.runs.errors import StoreError
-from ui.server import mnist, restore, runs
+from mnist_core.runs.owners import NotYourRun
+from mnist_core.runs.stored import RunSummary
+from ui.identity import Mode, visitor
+from ui.server import mnist, restore, runs, saved_runs
 
 FOLLOW_SECONDS = 2.0  # how often a page showing the model checks for a newer epoch
 
@@ -31,11 +33,7 @@ MODEL_RUN_ID = "model_run_id"  # the run this session draws with
 LINK = "run"  # the link's parameter: ?run=ID
 LATEST_CHECKED = "latest_run_checked"  # this session has looked for the latest finished run
 OPENED_LATEST = "opened_latest_run"  # the run this session opened for its user on arrival
-
-
-def owner() -> str:
-    """This browser session's private id: whose runs are whose."""
-    return st.session_state.setdefault("owner", secrets.token_hex(8))
+LINKED = "linked_runs"  # runs this session opened by their link: on its Runs page too
 
 
 def follow_run(run_id: str, *, draw_with: bool = True) -> None:
@@ -86,6 +84,7 @@ def sync_run_with_url() -> None:
             del st.query_params[LINK]
             return
         if found is not None:
+            st.session_state.setdefault(LINKED, set()).add(url_run)
             follow_run(url_run, draw_with=False)
         else:
             st.toast(f"Run {url_run!r} was not found: it may have been deleted.")
@@ -97,10 +96,10 @@ def sync_run_with_url() -> None:
 
 
 def _open_latest_finished_run() -> None:
-    """Follow the newest run on disk that finished with a model, if there is one."""
-    store = runs().store
-    latest = next((summary for summary in store.list_runs() if summary.status == "finished"),
-                  None) if store is not None else None
+    """Follow the visitor's newest run on disk that finished with a model, if there is one."""
+    me = visitor()
+    latest = next((summary for summary in saved_runs().list_runs()
+                   if summary.status == "finished" and me.owns(summary.owner)), None)
     if latest is None or find_run(latest.run_id) is None:
         return
     follow_run(latest.run_id)
@@ -168,7 +167,40 @@ def is_active(job: TrainingJob | None) -> TypeGuard[TrainingJob]:
 
 
 def is_training() -> bool:
+    """Whether the run this session follows is queued or training (its own or a linked one)."""
     return is_active(current_job())
+
+
+def is_mine(job: TrainingJob | None) -> bool:
+    """Whether this session's visitor owns the run: may rename, delete or stop it."""
+    return job is not None and visitor().owns(job.owner)
+
+
+def own_training() -> bool:
+    """Whether this session's own run is queued or training: one at a time per person."""
+    job = current_job()
+    return is_active(job) and is_mine(job)
+
+
+def visible_runs(summaries: list[RunSummary]) -> list[RunSummary]:
+    """The saved runs this visitor sees on the Runs page: every run locally; elsewhere
+    their own and those this session opened by link."""
+    me, linked = visitor(), st.session_state.get(LINKED, set())
+    return [summary for summary in summaries
+            if me.mode is Mode.LOCAL or summary.run_id in linked
+            or (summary.owner is not None and me.owns(summary.owner))]
+
+
+def rename_run(run_id: str, name: str) -> None:
+    """Rename a saved run; NotYourRun unless it is the visitor's (checked on disk)."""
+    saved_runs().rename(run_id, name, by=visitor().by)
+
+
+def delete_run(run_id: str) -> None:
+    """Delete a saved run for good and let go of it; NotYourRun unless it is the visitor's,
+    RunActive while it trains."""
+    saved_runs().delete(run_id, by=visitor().by)
+    forget_run(run_id)
 
 
 def weights_in_use() -> tuple[str, int] | None:
@@ -194,18 +226,27 @@ def start_training(model_config: ModelConfig, train_config: TrainConfig) -> None
     """Submit a run: it starts now or waits for a free slot, and outlives reruns."""
     from mnist_core.runs.train import TrainingJob  # TensorFlow: not for pages without a model
 
-    if is_training():
+    me = visitor()
+    if not me.may_train:
+        st.warning("Sign in to train: your runs are kept under your name.")
+        return
+    if own_training():
         st.warning("A run is already in progress: stop it before starting another.")
         return
     job = TrainingJob(mnist(), model_config, train_config)
-    runs().submit(job, owner())
+    runs().submit(job, me.owner)
     follow_run(job.run_id, draw_with=False)  # no epoch yet: the model follows after one
 
 
 def stop_training() -> None:
     job = current_job()
-    if is_active(job):
-        runs().stop(job.run_id)
+    if not is_active(job):
+        return
+    try:
+        runs().stop(job.run_id, by=visitor().by)
+    except NotYourRun as error:
+        st.toast(str(error), icon=":material/block:")
+    else:
         st.toast("Stopping after the current batch…")
 
 
@@ -229,6 +270,6 @@ def keep_model(model, name: str, origin: str | None = None) -> TrainingJob:
     from mnist_core.runs.train import TrainingJob  # TensorFlow: not for pages without a model
 
     job = TrainingJob.imported(mnist(), model, name, origin=origin)
-    runs().add(job, owner())
+    runs().add(job, visitor().owner)
     follow_run(job.run_id)
     return job

@@ -44,7 +44,16 @@ from mnist_core.settings import (
     setup_from_link,
 )
 from ui.formats import ARCHITECTURE_NAMES
-from ui.session import OPENED_LATEST, RUN_ID, is_active, is_training, model_job
+from ui.identity import Mode, visitor, whose
+from ui.session import (
+    OPENED_LATEST,
+    RUN_ID,
+    current_job,
+    is_active,
+    is_mine,
+    is_training,
+    model_job,
+)
 
 _FIRST, _SECOND = DEFAULT_MODEL.conv_filters  # the convnets' two blocks
 ARCHITECTURE_CAPTIONS = {
@@ -196,16 +205,41 @@ def _settings_to_link() -> None:
             st.query_params[key] = text
 
 
+def identity_sidebar() -> None:
+    """Who is signed in, with a sign-out; or a sign-in, where the server has accounts."""
+    me = visitor()
+    if me.mode is not Mode.ACCOUNTS:
+        return
+    with st.sidebar.container(horizontal=True, vertical_alignment="center"):
+        if me.signed_in:
+            st.markdown(f"Signed in as **{me.owner.name or 'you'}**", width="stretch")
+            if st.button("Sign out", key="sign_out", icon=":material/logout:"):
+                st.logout()
+        else:
+            st.caption("Sign in to train and keep your runs.", width="stretch")
+            sign_in_button(key="sign_in")
+
+
+def sign_in_button(key: str) -> None:
+    """A button that starts the provider's sign-in; the browser comes back signed in."""
+    if st.button("Sign in", key=key, type="primary", icon=":material/login:"):
+        st.login()
+
+
 def sidebar_status(data: MnistData) -> None:
     """Where the data comes from and what model this session has, under the settings."""
     job = model_job() if RUN_ID in st.session_state else None
     if is_training():
-        st.sidebar.info("Training in progress…")
+        training = current_job()
+        st.sidebar.info("Training in progress…" if is_mine(training)
+                        else f"{whose(training.owner if training else None)} is training…")
     if job is not None and not is_active(job):
         st.sidebar.success(f"**Model ready** — {model_words(job)}", icon=":material/check:")
+        if not is_mine(job):
+            st.sidebar.caption(f"{whose(job.owner)}, opened by its link: read-only.")
         if st.session_state.get(OPENED_LATEST) == job.run_id:
             st.sidebar.caption("Your latest finished run, opened for you. The Runs page "
-                               "lists every run.")
+                               "lists all your runs.")
     elif job is None and not is_training():
         st.sidebar.caption("No model of your own yet: the ready reader shipped with the app "
                            "reads your drawings." if is_shipped() else "No trained model yet.")

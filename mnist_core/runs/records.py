@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Protocol
 import numpy as np
 
 from mnist_core.config import ModelConfig, TrainConfig
+from mnist_core.runs.owners import Owner
 
 if TYPE_CHECKING:
     import keras
@@ -168,6 +169,7 @@ class RunRecord:
     data_is_sample: bool
     train_images: int
     test_images: int
+    owner: Owner = Owner()
     # The live network: at an epoch's end, or once the run is over, it holds exactly
     # `snapshot`'s weights and can be saved as it is, without building another.
     model: keras.Model | None = None

@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING
 
 from mnist_core.data import MnistData
 from mnist_core.runs.errors import StoreError
+from mnist_core.runs.owners import Owner, check_may_change
 from mnist_core.runs.records import JobStatus, is_valid_run_id
 from mnist_core.runs.store import MAX_NAME_LENGTH, RunStore
 
@@ -56,17 +57,16 @@ class RunRegistry:
         self.interrupted: list[str] = list(store.interrupted) if store is not None else []
         self._lock = threading.Lock()
         self._runs: OrderedDict[str, TrainingJob] = OrderedDict()  # least recently used first
-        self._owners: dict[str, str] = {}
         self._queue: deque[TrainingJob] = deque()
         self._running: dict[str, TrainingJob] = {}
 
-    def submit(self, job: TrainingJob, owner: str) -> None:
-        """Register the run and start it now, or queue it behind the others."""
+    def submit(self, job: TrainingJob, owner: Owner) -> None:
+        """Register `owner`'s run and start it now, or queue it behind the others."""
         if job.store is None:
             job.store = self.store
+        job.owner = owner  # before its first save: the owner is on disk from the start
         with self._lock:
             self._keep(job)
-            self._owners[job.run_id] = owner
             self._queue.append(job)
             self._start_queued()
         if job.progress().status == JobStatus.QUEUED:
@@ -106,15 +106,15 @@ class RunRegistry:
                 self._keep(job)
             return self._runs[run_id]
 
-    def add(self, job: TrainingJob, owner: str) -> None:
-        """Register a run that is already done (an imported model), and save it."""
+    def add(self, job: TrainingJob, owner: Owner) -> None:
+        """Register `owner`'s run that is already done (an imported model), and save it."""
         if not job.progress().status.is_done:
             raise ValueError("add() takes finished runs; submit() trains new ones.")
         if job.store is None:
             job.store = self.store
+        job.owner = owner
         with self._lock:
             self._keep(job)
-            self._owners[job.run_id] = owner
         job.save()
         if job.store is not None and job.origin:
             name = "".join(c for c in job.origin if c.isprintable())
@@ -129,14 +129,6 @@ class RunRegistry:
             job = self._runs.get(run_id)
             if job is not None and job.progress().status.is_done:
                 del self._runs[run_id]
-                self._owners.pop(run_id, None)
-
-    def runs_of(self, owner: str) -> list[TrainingJob]:
-        """The owner's runs in memory, newest first."""
-        with self._lock:
-            runs = [self._runs[run_id] for run_id, who in self._owners.items()
-                    if who == owner and run_id in self._runs]
-        return sorted(runs, key=lambda job: job.created_at, reverse=True)
 
     def queue_position(self, run_id: str) -> int | None:
         """1 for the next run to start; None when the run is not waiting."""
@@ -150,11 +142,15 @@ class RunRegistry:
         with self._lock:
             return len(self._running)
 
-    def stop(self, run_id: str) -> None:
-        """Stop a running run after its current batch, or take a queued one out of the queue."""
+    def stop(self, run_id: str, *, by: str | None = None) -> None:
+        """Stop a running run after its current batch, or take a queued one out of the queue.
+
+        `by`: who asks, refused with NotYourRun unless the run is theirs; None: anyone.
+        """
         job = self.get(run_id)
         if job is None:
             return
+        check_may_change(run_id, job.owner, by, "stop")
         job.stop()
         with self._lock:
             if job in self._queue:

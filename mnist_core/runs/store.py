@@ -66,6 +66,7 @@ from mnist_core.atomic import (
 from mnist_core.config import ModelConfig, TrainConfig
 from mnist_core.runs.errors import ExportExists, InvalidRunId, RunActive, RunNotFound, StoreError
 from mnist_core.runs.liveness import process_alive, this_process
+from mnist_core.runs.owners import check_may_change
 from mnist_core.runs.records import (
     JobProgress,
     JobStatus,
@@ -85,6 +86,7 @@ from mnist_core.runs.stored import (
     RunSummary,
     StoredRun,
     format_time,
+    owner_in,
 )
 
 if TYPE_CHECKING:
@@ -305,6 +307,8 @@ class RunStore:
             "weights_epoch": state.weights_epoch,
             "model_save_seconds": state.model_save_seconds,
             "save_seconds": state.save_seconds,
+            "owner": record.owner.id,
+            "owner_name": record.owner.name,
             "data_source": record.data_source,
             "data_is_sample": record.data_is_sample,
             "train_images": record.train_images,
@@ -465,22 +469,30 @@ class RunStore:
 
     # Changing ------------------------------------------------------------------------------
 
-    def rename(self, run_id: str, name: str | None) -> None:
-        """Give the run a name (empty or None clears it)."""
+    def rename(self, run_id: str, name: str | None, *, by: str | None = None) -> None:
+        """Give the run a name (empty or None clears it).
+
+        `by`: who asks, refused with NotYourRun unless the run is theirs; None: anyone.
+        """
         name = _clean_name(name)
         run_dir = self._existing_run_dir(run_id)
         with self._run_lock(run_id):
             meta = self._read_json(run_dir, RUN_FILE)
             if not isinstance(meta, dict):
                 raise StoreError(f"Run {run_id}: run.json has the wrong shape.")
+            check_may_change(run_id, owner_in(meta), by, "rename")
             meta["name"] = name
             atomic_write_json(self._file(run_dir, RUN_FILE), meta)
 
-    def delete(self, run_id: str) -> None:
-        """Remove the run for good; refused while it is queued or training."""
+    def delete(self, run_id: str, *, by: str | None = None) -> None:
+        """Remove the run for good; refused while it is queued or training.
+
+        `by`: who asks, refused with NotYourRun unless the run is theirs; None: anyone.
+        """
         run_dir = self._existing_run_dir(run_id)
         with self._run_lock(run_id):
             meta = self._read_meta_quietly(run_dir)
+            check_may_change(run_id, owner_in(meta), by, "delete")
             with _LIVE_LOCK:
                 live_here = run_dir.resolve() in _LIVE
             if meta.get("status") in ACTIVE_STATUSES and (

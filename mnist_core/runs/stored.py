@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from mnist_core.config import ModelConfig, TrainConfig
+from mnist_core.runs.owners import LOCAL, Owner
 from mnist_core.runs.records import EpochRecord, JobProgress, JobStatus
 
 MODEL_FILE, WEIGHTS_FILE = "model.keras", "weights.npz"
@@ -37,6 +38,7 @@ class RunSummary:
     test_accuracy: float | None = None
     seconds_per_epoch: float | None = None
     problem: str | None = None  # why the run could not be read, when it could not
+    owner: Owner | None = None  # None when the run could not be read
 
     def as_row(self) -> dict:
         """A flat dict for a table (st.dataframe, CSV)."""
@@ -77,6 +79,11 @@ class StoredRun:
     @property
     def created(self) -> float | None:
         return self.meta.get("created")
+
+    @property
+    def owner(self) -> Owner:
+        """Whose run it is; a run saved before runs had owners is the local person's."""
+        return owner_in(self.meta)
 
     @property
     def test_loss(self) -> float | None:
@@ -158,7 +165,15 @@ def _summary(run: StoredRun) -> RunSummary:
         val_accuracy=last.get("val_accuracy"),
         test_accuracy=run.test_accuracy,
         seconds_per_epoch=run.seconds_per_epoch,
+        owner=run.owner,
     )
+
+
+def owner_in(meta: dict) -> Owner:
+    """The owner saved in a run's run.json."""
+    owner, name = meta.get("owner"), meta.get("owner_name")
+    return Owner(owner if isinstance(owner, str) and owner else LOCAL,
+                 name if isinstance(name, str) and name else None)
 
 
 def format_time(seconds: float | None, iso: bool = False) -> str:

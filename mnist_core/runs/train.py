@@ -22,6 +22,7 @@ from mnist_core.drawing_examples import drawing_examples
 from mnist_core.model import build_model, config_of
 from mnist_core.predict import SnapshotPredictor
 from mnist_core.quiet_keras import keras
+from mnist_core.runs.owners import Owner
 from mnist_core.runs.priority import yield_cpu_to_users
 from mnist_core.runs.records import (
     BatchRecord,
@@ -92,6 +93,7 @@ class TrainingJob:
         self._examples_made = 0
         # Where a model made outside training came from: "imported from model.keras".
         self.origin: str | None = None
+        self.owner = Owner()  # whose run it is: the local person's unless told otherwise
         self._save_error: str | None = None
 
     @classmethod
@@ -105,6 +107,7 @@ class TrainingJob:
         weights = model.get_weights()
         job.model.set_weights(weights)
         job.run_id, job.created_at = stored.run_id, stored.created or job.created_at
+        job.owner = stored.owner
         job._status, job._error = progress.status, progress.error
         job._epoch = len(progress.history) or (1 if stored.has_model else 0)
         job._history = list(progress.history)
@@ -227,6 +230,7 @@ class TrainingJob:
             data_is_sample=self.data.is_sample,
             train_images=len(self.data.x_train[:limit]),
             test_images=len(self.data.x_test),
+            owner=self.owner,
             model=self.model,
         )
 

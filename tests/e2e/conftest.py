@@ -112,8 +112,10 @@ def artifacts() -> Path:
 
 
 @contextlib.contextmanager
-def app_server(log_path: Path, **env: str) -> Iterator[tuple[subprocess.Popen, str]]:
-    """`streamlit run app.py` on a free local port, with `env` added to its environment.
+def app_server(log_path: Path, *options: str,
+               **env: str) -> Iterator[tuple[subprocess.Popen, str]]:
+    """`streamlit run app.py` on a free local port, with `options` (`--secrets.files …`)
+    after its own and `env` added to its environment.
 
     Yields the process and its URL once healthy; stopped by its own process id on the
     way out, unless it has died already (a test may kill it).
@@ -128,6 +130,7 @@ def app_server(log_path: Path, **env: str) -> Iterator[tuple[subprocess.Popen, s
         "--server.address", "127.0.0.1",
         "--server.port", str(port),
         "--browser.gatherUsageStats", "false",
+        *options,
     ]
     with open(log_path, "w") as log:
         process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=log,
