@@ -48,7 +48,8 @@ COLUMNS = {
         "Train accuracy", help="Over the last epoch's training batches.", **PERCENT),
     "s/epoch": st.column_config.NumberColumn("Per epoch", format="%.1f s",
                                              help="Seconds per epoch, on average."),
-    "owner": st.column_config.TextColumn("Owner", help="Whose run it is, on a shared server."),
+    "owner": st.column_config.TextColumn("Owner", help="Whose run it is, on a shared server.",
+                                         width=80),
     "hidden units": st.column_config.TextColumn("Hidden units"),
     "conv filters": st.column_config.TextColumn("Conv filters"),
     "activation": st.column_config.TextColumn("Activation"),
@@ -229,9 +230,10 @@ summaries = visible_runs(store.list_runs())
 if not summaries:
     st.session_state.pop(TABLE_IDS, None)
     show_message()
-    st.info("No saved runs yet: train a model and it shows up here.",
-            icon=":material/history:")
-    st.page_link("pages/train.py", label="Go to Train", icon=":material/monitoring:")
+    if me.may_train:  # else the sign-in above says what to do
+        st.info("No saved runs yet: train a model and it shows up here.",
+                icon=":material/history:")
+        st.page_link("pages/train.py", label="Go to Train", icon=":material/monitoring:")
 else:
     ids = [summary.run_id for summary in summaries]
     chosen = selected_ids(ids)
@@ -248,8 +250,8 @@ else:
     st.dataframe(
         rows, key=TABLE, on_select="rerun", selection_mode="multi-row",
         hide_index=True, width="stretch", placeholder="—",  # "does not apply", not "None"
-        column_order=[*RESULT_COLUMNS, *(["owner"] if me.mode is not Mode.LOCAL else ()),
-                      *(hyperparameters if every_column else ())],
+        column_order=[*RESULT_COLUMNS[:2], *(["owner"] if me.mode is not Mode.LOCAL else ()),
+                      *RESULT_COLUMNS[2:], *(hyperparameters if every_column else ())],
         column_config=COLUMNS,
     )
     for summary in summaries:
