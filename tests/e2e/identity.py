@@ -60,7 +60,7 @@ from typing import TYPE_CHECKING, Iterator
 from urllib.parse import quote
 
 if TYPE_CHECKING:
-    from playwright.sync_api import Page
+    from playwright.sync_api import Locator, Page
 
 HOST = "127.0.0.1"
 # Any client is welcome at the mock (no registration), so these are arbitrary.
@@ -156,8 +156,9 @@ def auth_secrets(folder: Path, app_port: int | None, provider_url: str) -> Path:
     return path
 
 
-def sign_in(page: Page, sub: str) -> None:
-    """Sign in as `sub`: the sidebar's "Sign in", the provider's form, back to the app.
+def sign_in(page: Page, sub: str, button: Locator | None = None) -> None:
+    """Sign in as `sub`: a "Sign in" button (the sidebar's unless `button` says which),
+    the provider's form, back to the app.
 
     The app's button calls `st.login()`, which sends the browser to the provider; there
     the person types their subject and clicks "Authorize". Returns once the app is back
@@ -165,8 +166,10 @@ def sign_in(page: Page, sub: str) -> None:
     """
     from playwright.sync_api import expect
 
-    sidebar = page.get_by_test_id("stSidebar")
-    sidebar.get_by_role("button", name="Sign in", exact=True).click()
+    if button is None:
+        button = page.get_by_test_id("stSidebar").get_by_role("button", name="Sign in",
+                                                              exact=True)
+    button.click()
     form_field = page.locator('input[name="sub"]')
     form_field.wait_for(timeout=SIGN_IN_TIMEOUT_MS)
     form_field.fill(sub)

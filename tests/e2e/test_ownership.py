@@ -17,7 +17,11 @@ import re
 from pathlib import Path
 from urllib.parse import parse_qs, urlparse
 
+import pytest
 from playwright.sync_api import Page, expect
+
+from mnist_core.runs.owners import NotYourRun
+from mnist_core.runs.store import RunStore
 
 from .conftest import app_server, close_page, new_page
 from .identity import LOGOUT_LOG_LINE, add_user, auth_secrets, identity_provider, sign_in, sign_out
@@ -96,7 +100,8 @@ def test_signed_in_people_each_have_their_own_runs(browser, artifacts, tmp_path)
                 open_app(alice, url, "train", "Train the network")
                 expect(alice.get_by_role("button", name="Start training")).to_have_count(0)
                 expect(alice.get_by_text("Sign in to train: your runs are then kept")).to_be_visible()
-                sign_in(alice, "alice")
+                sign_in(alice, "alice", alice.get_by_test_id("stMain").get_by_role(
+                    "button", name="Sign in", exact=True))  # the Train page's own
                 expect(sidebar(alice).get_by_text("Signed in as Alice")).to_be_visible()
                 alice_run = train_quickly(alice)
 
@@ -132,6 +137,9 @@ def test_signed_in_people_each_have_their_own_runs(browser, artifacts, tmp_path)
                     sign_out(elsewhere)
                     assert listed_runs(elsewhere) == {}
                     expect(elsewhere.get_by_text(SIGN_IN_FOR_RUNS)).to_be_visible()
+                    sign_in(elsewhere, "bob", elsewhere.get_by_test_id("stMain").get_by_role(
+                        "button", name="Sign in", exact=True))  # the Runs page's own
+                    assert listed_runs(elsewhere) == {bob_run: "you"}
                 finally:
                     close_page(elsewhere)
             finally:
@@ -139,6 +147,10 @@ def test_signed_in_people_each_have_their_own_runs(browser, artifacts, tmp_path)
                 close_page(bob)
         assert owner_on_disk(runs_dir, alice_run) == (f"user:{provider} alice", "Alice")
         assert owner_on_disk(runs_dir, bob_run) == (f"user:{provider} bob", "Bob")
+        # What the Runs page's Delete would ask of the server, asked in Bob's name: refused.
+        with pytest.raises(NotYourRun, match="Alice's: only they can delete it"):
+            RunStore(runs_dir, recover=False).delete(alice_run, by=f"user:{provider} bob")
+        assert (runs_dir / alice_run / "run.json").is_file()
         assert_quiet_log(log, allowed=(LOGOUT_LOG_LINE, FRAGMENT_GONE))
 
         # A restarted server: the owners came back from disk with the runs.
