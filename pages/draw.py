@@ -177,37 +177,36 @@ def preparation_steps(steps) -> None:
 
     The first two are smoothed (a picture of the drawing); the 20×20 and 28×28 ones
     keep hard pixel edges, since each of their pixels is one number the network reads.
+    One element for the row: it is sent again after every stroke of every visitor.
     """
-    stages = [
-        (tile(steps.ink, STEP_SIZE), "1 · the ink (background removed, specks dropped)",
-         "The drawing's ink, background removed"),
-        (tile(steps.crop, STEP_SIZE), "2 · cropped to the ink", "The ink, cropped"),
-        (tile(steps.fitted, STEP_SIZE, crisp=True),
-         "3 · strokes evened out, fitted into 20×20", "The digit fitted into 20×20 pixels"),
-        (tile(steps.centred, STEP_SIZE, crisp=True), "4 · centred by mass in 28×28: the input",
-         "The 28×28 input the network reads"),
-    ]
-    with st.container(horizontal=True, gap="small", key="preparation_steps"):
-        for image, caption, alt in stages:
-            st.image(image, caption=caption, width=STEP_SIZE, alt=alt)
+    with st.container(key="preparation_steps"):
+        st.image(
+            [tile(steps.ink, STEP_SIZE), tile(steps.crop, STEP_SIZE),
+             tile(steps.fitted, STEP_SIZE, crisp=True), tile(steps.centred, STEP_SIZE, crisp=True)],
+            caption=["1 · the ink (background removed, specks dropped)", "2 · cropped to the ink",
+                     "3 · strokes evened out, fitted into 20×20",
+                     "4 · centred by mass in 28×28: the input"],
+            alt=["The drawing's ink, background removed", "The ink, cropped",
+                 "The digit fitted into 20×20 pixels", "The 28×28 input the network reads"],
+            width=STEP_SIZE,
+        )
 
 
 def naive_versus_mnist_style(naive, x) -> None:
     """The same drawing shrunk naively and prepared like MNIST, with the model's answer."""
     job = reading_job()
-    answers = None
+    titles = ["Whole canvas shrunk to 28×28", "Prepared like MNIST"]
+    answers = ["no model yet"] * 2
     if job is not None:
         probabilities = job.predictor.softmax(job.latest_snapshot(), np.stack([naive, x]))
         answers = [f"reads **{p.argmax()}** ({p.max():.0%})" for p in probabilities]
-    with st.container(horizontal=True, gap="medium", key="naive_versus_mnist"):
-        for image, title in ((naive, "Whole canvas shrunk to 28×28"), (x, "Prepared like MNIST")):
-            with st.container(width=STEP_SIZE + 40):
-                st.image(tile(image, STEP_SIZE, crisp=True), width=STEP_SIZE, alt=title)
-                st.markdown(f"{title}: " + (answers.pop(0) if answers else "no model yet"))
+    with st.container(key="naive_versus_mnist"):
+        st.image([tile(naive, STEP_SIZE, crisp=True), tile(x, STEP_SIZE, crisp=True)],
+                 caption=[f"{title}: {answer}" for title, answer in zip(titles, answers)],
+                 alt=titles, width=STEP_SIZE)
         st.caption("Most drawing apps feed the network the whole canvas shrunk. MNIST's "
                    "digits were cropped, fitted into 20×20 and centred by mass: a network "
-                   "trained on them reads a drawing prepared the same way far better.",
-                   width=320)
+                   "trained on them reads a drawing prepared the same way far better.")
 
 
 def my_drawings_summary() -> None:
@@ -288,9 +287,10 @@ def drawing_area() -> None:
                        "digit on light paper, or a white digit on black.",
                        icon=":material/image_search:")
         polling, ready = is_training(), ready_reader()
-        if model_job() is not None or polling or ready is not None:
-            st.fragment(run_every=1.0 if polling else None)(answer_panel)(
-                x, steps, source, polling)
+        if polling:  # follows each new epoch on its own, every second
+            st.fragment(run_every=1.0)(answer_panel)(x, steps, source, polling)
+        elif model_job() is not None or ready is not None:
+            answer_panel(x, steps, source, polling)
         if model_job() is None and not polling:
             if ready is None:
                 st.warning("**No trained model yet.** Train one on the Train page, or train "

@@ -212,6 +212,22 @@ def test_softmax_figure_without_a_drawing_has_ten_empty_bars():
 
 
 
+def test_softmax_figure_is_what_plotly_validates_and_readings_never_leak_into_each_other():
+    """Built from a checked template without checking each reading again: the same
+    figure Plotly's full validation gives, and one reading leaves nothing in the next."""
+    import json
+
+    import plotly.graph_objects as go
+
+    p = np.linspace(1, 10, 10) / 55
+    for probabilities in (p, None, p[::-1]):
+        fast = softmax_figure(probabilities)
+        checked = go.Figure(fast.to_dict())  # validated in full: raises on a bad value
+        assert json.loads(fast.to_json(validate=False)) == json.loads(checked.to_json())
+    assert softmax_figure(None).data[0].text is None
+    assert list(softmax_figure(p).data[0].marker.color).index("#d62728") == 9
+
+
 def test_a_tall_drawing_becomes_a_square_tile_not_a_strip():
     """A drawn 1 cropped to its ink is 200×12: shown in a square, black on either side."""
     stroke = np.ones((200, 12), np.float32)

@@ -1,0 +1,222 @@
+"""Capacity: how many people drawing can one server take? Protocol clients, no browsers.
+
+Replays the recorded Draw journey (`bench/recordings/journey.json`, made by
+`bench/record_journey.py` in a real Chromium) from N lightweight protocol clients
+(`bench/protocol.py`), each its own Streamlit session, as a class arrives: all within
+3 s, then a stroke every 2–4 s (stroke, a pause, clear, a pause, the next digit). Each
+rerun is timed from the message sent to its `script_finished`; each stroke's answer
+must carry the prediction the recording showed (not an error, not an empty page), so a
+session reading another's drawing counts as an error too. With `--training`, one more
+client replays starting a long training on the Train page first (at the app's lowered
+priority) and stops it at the end.
+
+The server is `streamlit run app.py` as a shared server (`MNIST_SHARED=1`), warmed by
+one visitor first. Reports per N: reruns, p50/p95/max latency, errors, the server's CPU
+(cores busy) and RSS, and the client process's own CPU (it shares the machine).
+
+    MNIST_DATA=../shared/data/mnist.npz .venv/bin/python bench/capacity.py \\
+        --drawers 1 5 10 20 40 80 100 --training both [--json out.json] [--plot out.png]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import base64
+import json
+import os
+import random
+import resource
+import statistics
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+from browser import Server, machine, percentile
+from protocol import Client, Reply, replayable
+
+RECORDING = Path(__file__).parent / "recordings" / "journey.json"
+ARRIVAL_S = 3.0
+PAUSE_S = (1.0, 2.0)  # between a stroke and the clear, and between the clear and the next
+
+
+@dataclass
+class Outcome:
+    drawers: int
+    training: bool
+    strokes: int = 0
+    reruns: int = 0
+    latencies: list[float] = field(default_factory=list)  # every rerun, strokes and clears
+    stroke_latencies: list[float] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)
+    seconds: float = 0.0
+    server_cores: float = 0.0
+    client_cores: float = 0.0
+    rss_mb: float = 0.0
+
+    def row(self) -> dict:
+        strokes = self.stroke_latencies or [float("nan")]
+        return {
+            "drawers": self.drawers, "training": self.training, "strokes": self.strokes,
+            "reruns": self.reruns,
+            "p50_s": statistics.median(strokes), "p95_s": percentile(strokes, 95),
+            "max_s": max(strokes), "errors": len(self.errors),
+            "server_cores": self.server_cores, "client_cores": self.client_cores,
+            "rss_mb": self.rss_mb,
+        }
+
+
+def frames(step: dict) -> list:
+    return [replayable(base64.b64decode(frame)) for frame in step["frames"]]
+
+
+def check(reply: Reply, step: dict, who: str) -> str | None:
+    """Why a reply is wrong, or None."""
+    if not reply.finished:
+        return f"{who} {step['action']}: no script_finished within the timeout"
+    if reply.exceptions:
+        return f"{who} {step['action']}: {reply.exceptions[0]}"
+    expected = step.get("prediction")
+    if expected is not None and reply.prediction != expected:
+        return f"{who} {step['action']}: read {reply.prediction!r}, the recording {expected!r}"
+    return None
+
+
+async def drawer(number: int, url: str, journey: list[dict], outcome: Outcome,
+                 rng: random.Random) -> None:
+    await asyncio.sleep(rng.uniform(0, ARRIVAL_S))
+    who = f"drawer {number}"
+    try:
+        async with Client(url) as client:
+            for index, step in enumerate(journey):
+                if index:
+                    await asyncio.sleep(rng.uniform(*PAUSE_S))
+                for message in frames(step):
+                    reply = await client.send(message)
+                    outcome.reruns += 1
+                    outcome.latencies.append(reply.seconds)
+                    if step["action"].startswith("stroke"):
+                        outcome.strokes += 1
+                        outcome.stroke_latencies.append(reply.seconds)
+                    problem = check(reply, step, who)
+                    if problem:
+                        outcome.errors.append(problem)
+    except (OSError, asyncio.TimeoutError, Exception) as error:  # noqa: BLE001: count, go on
+        outcome.errors.append(f"{who}: {type(error).__name__}: {error}")
+
+
+async def load(url: str, recording: dict, drawers: int, training: bool, seed: int) -> Outcome:
+    outcome = Outcome(drawers, training)
+    rng = random.Random(seed)
+    trainer = None
+    if training:
+        trainer = Client(url)
+        await trainer.__aenter__()
+        for step in recording["train"][:2]:  # open Train, Start
+            for message in frames(step):
+                reply = await trainer.send(message)
+                if problem := check(reply, step, "trainer"):
+                    outcome.errors.append(problem)
+        await asyncio.sleep(3)  # the training is under way
+    try:
+        await asyncio.gather(*(drawer(number, url, recording["draw"], outcome,
+                                      random.Random(rng.random()))
+                               for number in range(drawers)))
+    finally:
+        if trainer is not None:
+            for message in frames(recording["train"][2]):  # Stop
+                await trainer.send(message)
+            await trainer.__aexit__()
+    return outcome
+
+
+def cpu_seconds(pids: list[int]) -> float:
+    ticks = os.sysconf("SC_CLK_TCK")
+    total = 0.0
+    for pid in pids:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        total += (int(fields[11]) + int(fields[12])) / ticks  # utime, stime
+    return total
+
+
+def client_cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
+
+
+def measure(server: Server, recording: dict, drawers: int, training: bool,
+            seed: int) -> Outcome:
+    server_before, client_before = cpu_seconds(server.pids()), client_cpu()
+    started = time.perf_counter()
+    outcome = asyncio.run(load(server.url, recording, drawers, training, seed))
+    outcome.seconds = time.perf_counter() - started
+    outcome.server_cores = (cpu_seconds(server.pids()) - server_before) / outcome.seconds
+    outcome.client_cores = (client_cpu() - client_before) / outcome.seconds
+    outcome.rss_mb = server.rss_mb()
+    return outcome
+
+
+def plot(rows: list[dict], path: Path) -> None:
+    """p95 against N, one line with and one without a training, as a PNG (via Chromium)."""
+    import plotly.graph_objects as go
+    from browser import chromium
+
+    figure = go.Figure()
+    for training in (False, True):
+        points = [row for row in rows if row["training"] == training]
+        if points:
+            figure.add_scatter(x=[row["drawers"] for row in points],
+                               y=[row["p95_s"] for row in points], mode="lines+markers",
+                               name="one training running" if training else "no training")
+    figure.add_hline(y=1.0, line_dash="dot", annotation_text="target: p95 ≤ 1 s")
+    figure.update_layout(title="Drawing on one 2-core server: p95 of a stroke's rerun",
+                         xaxis_title="people drawing at once (a stroke every 2–4 s)",
+                         yaxis_title="p95 latency (s)", width=900, height=500,
+                         template="plotly_white")
+    with chromium() as browser:
+        page = browser.new_page(viewport={"width": 900, "height": 500})
+        page.set_content(figure.to_html(include_plotlyjs=True, full_html=True))
+        page.wait_for_selector(".main-svg")
+        page.screenshot(path=str(path))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--drawers", type=int, nargs="+", default=[1, 5, 10, 20, 40, 80])
+    parser.add_argument("--training", choices=["no", "yes", "both"], default="both")
+    parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--json", type=Path, help="write the results here")
+    parser.add_argument("--plot", type=Path, help="write p95 against N here (PNG)")
+    args = parser.parse_args()
+    recording = json.loads(RECORDING.read_text())
+    trainings = {"no": [False], "yes": [True], "both": [False, True]}[args.training]
+    rows = []
+    with Server(MNIST_SHARED="1") as server:
+        server.wait_healthy()
+        print(machine())
+        warm = measure(server, recording, 1, False, args.seed)  # one visitor first
+        print(f"warm-up visitor: {len(warm.errors)} errors; server RSS {warm.rss_mb:.0f} MB")
+        print("drawers  training  strokes  p50 s  p95 s  max s  errors  server cores  "
+              "client cores  RSS MB")
+        for training in trainings:
+            for drawers in args.drawers:
+                outcome = measure(server, recording, drawers, training, args.seed)
+                row = outcome.row()
+                rows.append(row)
+                print(f"{drawers:7d}  {'yes' if training else 'no':8s}  {row['strokes']:7d}  "
+                      f"{row['p50_s']:5.2f}  {row['p95_s']:5.2f}  {row['max_s']:5.2f}  "
+                      f"{row['errors']:6d}  {row['server_cores']:12.2f}  "
+                      f"{row['client_cores']:12.2f}  {row['rss_mb']:6.0f}", flush=True)
+                for error in outcome.errors[:3]:
+                    print("   ", error)
+    if args.json:
+        args.json.write_text(json.dumps({"machine": machine(), "rows": rows}, indent=1))
+    if args.plot:
+        plot(rows, args.plot)
+
+
+if __name__ == "__main__":
+    main()
