@@ -34,7 +34,8 @@ from browser import (
     zero,
 )
 from playwright.sync_api import Page, expect
-from protocol import replayable
+
+from tests.e2e.protocol import replayable
 
 RECORDING = Path(__file__).parent / "recordings" / "journey.json"
 DIGITS = [("1", one(120, 40, 200)), ("7", seven(40, 40, 200)), ("0", zero(40, 30, 200)),

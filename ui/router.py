@@ -19,6 +19,7 @@ from ui.patches import keep_keras_state_between_reruns
 from ui.server import mnist
 from ui.session import sync_run_with_url
 from ui.sidebar import identity_sidebar, settings_sidebar, sidebar_status
+from ui.warmup import warm_up_in_background
 
 PAGES = (  # (script, title, icon); the first is the default page
     ("pages/home.py", "Home", ":material/home:"),
@@ -56,6 +57,7 @@ def route() -> None:
         page.run()
     finally:
         _routing.reset(token)
+    warm_up_in_background()  # the page has answered: now get drawing ready
 
 
 def within_app() -> None:

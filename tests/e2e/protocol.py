@@ -6,9 +6,11 @@ A browser page talks to the server over one websocket (`/_stcore/stream`): it se
 `streamlit`, so that a load test measures the server, not the browsers: a real
 visitor brings their own.
 
-Frames come from a recording of a real Chromium session (`bench/record_journey.py`)
-and are replayed as they were sent, except the hashes of messages the browser had
-cached: a replaying client caches nothing, so the server sends every message in full.
+Frames come from a recording of a real Chromium session (`bench/record_journey.py`, in
+`bench/recordings/`) and are replayed as they were sent, except the hashes of messages
+the browser had cached: a replaying client caches nothing, so the server sends every
+message in full. Here with the browser tests, which replay it in CI; the benchmarks
+borrow it.
 """
 
 from __future__ import annotations
