@@ -29,7 +29,9 @@ import json
 import os
 import random
 import resource
+import signal
 import statistics
+import subprocess
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -174,15 +176,46 @@ def client_cpu() -> float:
 
 
 def measure(server: Server, recording: dict, drawers: int, training: bool,
-            seed: int) -> Outcome:
+            seed: int, profile: Path | None = None) -> Outcome:
+    """One load; with `profile`, py-spy samples the server meanwhile (raw stacks there)."""
+    spy = None
+    if profile is not None:
+        spy = subprocess.Popen(["py-spy", "record", "--pid", str(server.proc.pid), "--format",
+                                "raw", "--output", str(profile), "--rate", "200",
+                                "--nonblocking"], stdout=subprocess.DEVNULL,
+                               stderr=subprocess.STDOUT)
+        time.sleep(1)
     server_before, client_before = cpu_seconds(server.pids()), client_cpu()
     started = time.perf_counter()
     outcome = asyncio.run(load(server.url, recording, drawers, training, seed))
     outcome.seconds = time.perf_counter() - started
+    if spy is not None:
+        spy.send_signal(signal.SIGINT)  # py-spy writes its file when interrupted
+        spy.wait(timeout=60)
+        print(f"    py-spy stacks of the server in {profile}; their shares:")
+        for share, where in shares(profile):
+            print(f"    {share:6.1%}  {where}")
     outcome.server_cores = (cpu_seconds(server.pids()) - server_before) / outcome.seconds
     outcome.client_cores = (client_cpu() - client_before) / outcome.seconds
     outcome.rss_mb = server.rss_mb()
     return outcome
+
+
+def shares(profile: Path, top: int = 20) -> list[tuple[float, str]]:
+    """The share of the server's sampled time spent in each line of the app's own code
+    (pages/, ui/, mnist_core/), inclusive: where a stroke's time goes."""
+    inside: dict[str, int] = {}
+    total = 0
+    for line in profile.read_text().splitlines():
+        stack, _, count = line.rpartition(" ")
+        if not stack:
+            continue
+        total += int(count)
+        for frame in set(stack.split(";")):
+            if any(part in frame for part in ("pages/", "/ui/", "mnist_core/", "draw.py")):
+                inside[frame] = inside.get(frame, 0) + int(count)
+    ranked = sorted(inside.items(), key=lambda item: -item[1])[:top]
+    return [(count / max(total, 1), frame) for frame, count in ranked]
 
 
 def plot(rows: list[dict], path: Path) -> None:
@@ -216,6 +249,9 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--json", type=Path, help="write the results here")
     parser.add_argument("--plot", type=Path, help="write p95 against N here (PNG)")
+    parser.add_argument("--profile", type=Path,
+                        help="sample the server with py-spy (pip install py-spy) during the "
+                             "largest N without a training, and keep the raw stacks here")
     args = parser.parse_args()
     recording = json.loads(RECORDING.read_text())
     trainings = {"no": [False], "yes": [True], "both": [False, True]}[args.training]
@@ -231,7 +267,9 @@ def main() -> None:
               "client cores  RSS MB")
         for training in trainings:
             for drawers in args.drawers:
-                outcome = measure(server, recording, drawers, training, args.seed)
+                profile = (args.profile if args.profile and not training
+                           and drawers == max(args.drawers) else None)
+                outcome = measure(server, recording, drawers, training, args.seed, profile)
                 row = outcome.row()
                 rows.append(row)
                 print(f"{drawers:7d}  {'yes' if training else 'no':8s}  {row['strokes']:7d}  "

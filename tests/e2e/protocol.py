@@ -9,8 +9,9 @@ visitor brings their own.
 Frames come from a recording of a real Chromium session (`bench/record_journey.py`, in
 `bench/recordings/`) and are replayed as they were sent, except the hashes of messages
 the browser had cached: a replaying client caches nothing, so the server sends every
-message in full. Here with the browser tests, which replay it in CI; the benchmarks
-borrow it.
+message in full. Like a browser, it then fetches the images the run showed (each
+`st.image` is a URL the browser loads over HTTP), once the run has finished. Here with
+the browser tests, which replay it in CI; the benchmarks borrow it.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from __future__ import annotations
 import asyncio
 import time
 from dataclasses import dataclass, field
+from urllib.parse import urlsplit
 
 import websockets
 from streamlit.proto.BackMsg_pb2 import BackMsg
@@ -36,6 +38,8 @@ class Reply:
     metrics: dict[str, str] = field(default_factory=dict)  # label → value shown
     exceptions: list[str] = field(default_factory=list)
     query_string: str | None = None  # the address bar as the server set it
+    images: list[str] = field(default_factory=list)  # the URLs of the images shown
+    images_fetched: int = 0
     messages: int = 0
     bytes: int = 0
 
@@ -66,6 +70,19 @@ class Client:
         self.socket = await websockets.connect(self.url, subprotocols=["streamlit"],
                                                max_size=None, open_timeout=60)
         return self
+
+    async def _get(self, path: str) -> bool:
+        """GET a path of the server, as a browser loads an image; whether it answered 200."""
+        host, _, port = urlsplit(self.url).netloc.partition(":")
+        reader, writer = await asyncio.open_connection(host, int(port or 80))
+        try:
+            writer.write(f"GET {path} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n"
+                         .encode())
+            await writer.drain()
+            response = await reader.read()
+        finally:
+            writer.close()
+        return response.startswith(b"HTTP/1.1 200")
 
     async def __aexit__(self, *exc) -> None:
         if self.socket is not None:
@@ -109,6 +126,8 @@ class Client:
                 reply.finished = True
                 reply.status = ForwardMsg.ScriptFinishedStatus.Name(forward.script_finished)
                 if reply.status != "FINISHED_EARLY_FOR_RERUN":
+                    fetched = await asyncio.gather(*(self._get(url) for url in reply.images))
+                    reply.images_fetched = sum(fetched)
                     return reply
 
 
@@ -120,5 +139,7 @@ def _read_delta(forward: ForwardMsg, reply: Reply) -> None:
     kind = element.WhichOneof("type")
     if kind == "metric":
         reply.metrics[element.metric.label] = element.metric.body
+    elif kind == "imgs":
+        reply.images.extend(image.url for image in element.imgs.imgs if image.url.startswith("/"))
     elif kind == "exception":
         reply.exceptions.append(f"{element.exception.type}: {element.exception.message}")
