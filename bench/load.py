@@ -12,8 +12,10 @@ metric, in the page (as in drawing_latency.py). Reports p50/p95/max, errors (exc
 boxes, timeouts, a stroke without a prediction) and whether each session sees only its
 own run (its address keeps its own run id; no other session's run id in its page).
 The trainings are stopped at the end. Expected: no errors, no session sees another's
-run. No latency target is set for this load; for reference, tests/e2e/test_two_users.py
-asserts a median ≤ 1 s with one drawer and one trainer.
+run. No latency target is set for this load: the ten browsers share the server's cores,
+so their latencies measure the browsers. How many people one server takes is
+`bench/capacity.py`'s, with protocol clients; for reference,
+tests/e2e/test_two_users.py asserts a median ≤ 1 s with one drawer and one trainer.
 
     MNIST_DATA=../shared/data/mnist.npz .venv/bin/python bench/load.py [--drawers 8]
 
