@@ -23,6 +23,10 @@ APP_CSS = """<style>
 [data-testid='stLayoutWrapper']:has(> [class*='st-key-pair_']) { min-width: min(100%, 320px); }
 [data-testid='stLayoutWrapper']:has(> .st-key-confusion_block) { flex: 3 1 480px; }
 [data-testid='stLayoutWrapper']:has(> .st-key-cell_block) { flex: 2 1 300px; }
+/* A row of pictures sent as one image list (the Draw page's preparation): apart, as in
+   a row of single pictures. */
+.st-key-preparation_steps [data-testid='stImage'],
+.st-key-naive_versus_mnist [data-testid='stImage'] { gap: 0.5rem; }
 </style>"""
 GALLERY_PX = 56  # each digit of a gallery, 2 screen pixels per pixel
 
