@@ -35,10 +35,15 @@ class Reader:
         return f"the ready reader, which reads {self.info.summary}"
 
 
-@st.cache_resource(show_spinner="Loading the ready reader…")
+@st.cache_resource(show_spinner=False)
 def ready_reader() -> Reader | None:
     """The ready reader every session can read with, or None where its files are missing
-    or refused: then the app asks for a training first, as without it."""
+    or refused: then the app asks for a training first, as without it.
+
+    Loaded in the background once a server's first page has answered (ui.warmup), so
+    no spinner: a spinner drawn from that thread would land on whatever page the
+    session that started it shows by then.
+    """
     from mnist_core.runs.train import TrainingJob  # TensorFlow: not for pages without a model
 
     try:

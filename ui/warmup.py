@@ -18,6 +18,7 @@ from mnist_core.drawings import draw_digit, random_style
 from mnist_core.figures.images import tile
 from mnist_core.figures.softmax import softmax_figure
 from mnist_core.preprocess import naive_resize, preprocess_steps
+from mnist_core.runs.priority import yield_cpu_to_users
 from ui.reader import ready_reader
 from ui.server import mnist
 
@@ -29,7 +30,10 @@ def warm_up_in_background() -> None:
 
 @st.cache_resource(show_spinner=False)
 def _warming() -> threading.Thread:
-    thread = threading.Thread(target=_warm_up, name="warm-up", daemon=True)
+    # Not a daemon: a server stopped meanwhile waits for it, rather than killing it in
+    # the middle of TensorFlow's native code (which aborts with "FATAL: exception not
+    # rethrown").
+    thread = threading.Thread(target=_warm_up, name="warm-up", daemon=False)
     # The ready reader is a cached resource: Streamlit reads it within a session's context.
     add_script_run_ctx(thread, get_script_run_ctx())
     thread.start()
@@ -38,6 +42,7 @@ def _warming() -> threading.Thread:
 
 def _warm_up() -> None:
     """What a first stroke needs: the reader, its first reading, the preparation, the chart."""
+    yield_cpu_to_users()  # background work, like a training: people using the app go first
     canvas = draw_digit(mnist().x_test[0], random_style(np.random.default_rng(0)))
     steps = preprocess_steps(canvas)
     naive_resize(canvas)

@@ -12,8 +12,10 @@ from __future__ import annotations
 import asyncio
 import base64
 import json
+import os
 import random
 import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from streamlit.proto.BackMsg_pb2 import BackMsg
@@ -24,6 +26,13 @@ from .protocol import Client, replayable
 
 RECORDING = ROOT / "bench" / "recordings" / "journey.json"
 CLIENTS = 3
+
+
+def run(coroutine):
+    """Run the clients in a thread of their own: Playwright's sync API may already run
+    an event loop in this one (the browser tests' session-wide browser)."""
+    with ThreadPoolExecutor(1) as pool:
+        return pool.submit(asyncio.run, coroutine).result()
 
 
 def draw_journey() -> list[dict]:
@@ -59,12 +68,28 @@ def loaded_tensorflow(pid: int) -> bool:
     return "_pywrap_tensorflow" in maps or "libtensorflow" in maps
 
 
+def wait_until_quiet(pid: int, timeout: float = 120) -> None:
+    """Until the process has used under 5% of a core for a second (or `timeout`)."""
+    ticks = os.sysconf("SC_CLK_TCK")
+
+    def cpu() -> float:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / ticks
+
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        before = cpu()
+        time.sleep(1.0)
+        if cpu() - before < 0.05:
+            return
+
+
 def test_three_visitors_draw_at_once_and_each_reads_their_own_drawing(artifacts, tmp_path):
     journey = draw_journey()
     assert sum(1 for step in journey if step.get("prediction")) >= 3, "a recording to replay"
     log = artifacts / "streamlit-protocol-replay.log"
     with app_server(log, MNIST_SHARED="1", MNIST_RUNS_DIR=str(tmp_path / "runs")) as (_, url):
-        problems = asyncio.run(visitors(url))
+        problems = run(visitors(url))
     assert problems == [[]] * CLIENTS
 
 
@@ -80,12 +105,12 @@ def test_a_fresh_server_gets_drawing_ready_after_its_first_page(artifacts, tmp_p
                 reply = await client.send(BackMsg(rerun_script=ClientState()))
                 return reply.finished and not reply.exceptions
 
-        assert asyncio.run(open_home())
+        assert run(open_home())
         deadline = time.monotonic() + 120
         while not loaded_tensorflow(process.pid) and time.monotonic() < deadline:
             time.sleep(0.5)
         assert loaded_tensorflow(process.pid), "TensorFlow was not loaded in the background"
-        time.sleep(5)  # the reader loads and reads its first drawing: nothing in the log
+        wait_until_quiet(process.pid)  # the reader loads and reads: nothing in the log
     lines = [line for line in log.read_text().splitlines()
              if line.strip() and not any(text in line for text in (
                  "Uvicorn server started", "You can now view", "URL: http", "Stopping..."))]
