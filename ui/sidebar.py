@@ -183,7 +183,8 @@ def _settings_from_link() -> None:
         values, messages = setup_from_link(st.query_params.to_dict())
         st.session_state.update(values)
         for message in messages:
-            st.toast(f"From the link: {message}", icon=":material/warning:")
+            # Long enough to read while the page settles: they say what the link got wrong.
+            st.toast(f"From the link: {message}", icon=":material/warning:", duration="long")
     requested = st.session_state.pop(SETUP_REQUEST, None)
     if requested is not None:
         values, message = requested
