@@ -163,6 +163,7 @@ def test_every_setting_the_code_a_training_and_a_stop(browser, app_url, app_log,
         epoch, batch, full, batches = said.groups()
         assert int(full) == int(epoch) - 1 and batch == batches
         expect(progress_bar(page)).to_have_count(0)
+        wait_until_idle(page)  # mid-rerun, the old metrics are still shown beside the new
         assert metric_value(page, "Epochs done") == f"{full}/10"
         expect(metric(page, "Test accuracy")).to_be_visible()
         expect(page.get_by_text(f"Epoch {epoch} was stopped after {batch} of its 563 "
