@@ -1,4 +1,4 @@
-"""Runs that belong to someone, in the three ways the server runs (README, "Modes").
+"""Runs that belong to someone, in the three ways the server runs (docs/running.md).
 
 - Signed in (`[auth]` in secrets.toml): a real OpenID Connect flow against a mock
   identity provider on 127.0.0.1. Two people sign in in two browsers and each trains;
@@ -74,6 +74,13 @@ def listed_runs(page: Page) -> dict[str, str]:
     return {row["Run"]: row.get("Owner", "") for row in table_rows(runs_table(page))}
 
 
+def sign_in_and_find(page: Page, url: str, sub: str, latest: str) -> None:
+    """Open Home in a browser that never signed in, sign in: the latest run is opened."""
+    open_app(page, url, "", HOME)
+    sign_in(page, sub)
+    expect(sidebar(page).get_by_test_id("stAlert")).to_contain_text(f"Model ready — run {latest}")
+
+
 def owner_on_disk(runs_dir: Path, run_id: str) -> tuple[str, str | None]:
     meta = json.loads((runs_dir / run_id / "run.json").read_text())
     return meta["owner"], meta["owner_name"]
@@ -130,10 +137,7 @@ def test_signed_in_people_each_have_their_own_runs(browser, artifacts, tmp_path)
                 # Alice's latest run follows her to a browser she never used.
                 elsewhere = new_page(browser)
                 try:
-                    open_app(elsewhere, url, "", HOME)
-                    sign_in(elsewhere, "alice")
-                    expect(sidebar(elsewhere).get_by_test_id("stAlert")).to_contain_text(
-                        f"Model ready — run {alice_run}")
+                    sign_in_and_find(elsewhere, url, "alice", alice_run)
                     sign_out(elsewhere)
                     assert listed_runs(elsewhere) == {}
                     expect(elsewhere.get_by_text(SIGN_IN_FOR_RUNS)).to_be_visible()
@@ -157,10 +161,7 @@ def test_signed_in_people_each_have_their_own_runs(browser, artifacts, tmp_path)
         with app_server(log, *options, MNIST_RUNS_DIR=str(runs_dir)) as (_, url):
             page = new_page(browser)
             try:
-                open_app(page, url, "", HOME)
-                sign_in(page, "bob")
-                expect(sidebar(page).get_by_test_id("stAlert")).to_contain_text(
-                    f"Model ready — run {bob_run}")
+                sign_in_and_find(page, url, "bob", bob_run)
                 assert listed_runs(page) == {bob_run: "you"}
             finally:
                 close_page(page)
