@@ -1,6 +1,6 @@
 """Who is using the app, and so whose runs are whose.
 
-The server runs in one of three modes (see the README's "Running it for a class"):
+The server runs in one of three modes (docs/running.md):
 
 - **local**, the default (`streamlit run app.py`): one person on their own machine.
   Every run on disk is theirs, whichever tab or server started it.
