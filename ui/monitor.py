@@ -52,11 +52,10 @@ def _progress(job, polling: bool) -> None:
     progress = job.progress()
     if polling and progress.status.is_done:
         st.rerun()  # the whole app: the sidebar, charts and the Draw page see the outcome
+    if job.problem:
+        st.warning(job.problem, icon=":material/cloud_off:")
     if progress.status == JobStatus.QUEUED:
-        position = runs().queue_position(job.run_id)
-        st.info(f"Waiting for a free training slot: number {position} in the queue "
-                f"(this server trains {runs().max_concurrent} model(s) at a time). "
-                "Stop cancels it.", icon=":material/hourglass_top:")
+        st.info(f"{_waiting_for(job)} Stop cancels it.", icon=":material/hourglass_top:")
         return
     if progress.status == JobStatus.RUNNING:
         progress_bar(progress)
@@ -65,6 +64,15 @@ def _progress(job, polling: bool) -> None:
     if progress.save_error:
         st.warning(f"{progress.save_error} Training goes on; the run may be lost when the "
                    "server stops.", icon=":material/save:")
+
+
+def _waiting_for(job) -> str:
+    registry = runs()
+    if registry.cluster is not None:
+        return (f"Waiting for the Ray cluster to start it: a worker with "
+                f"{registry.cluster.settings.cpus:g} free CPUs.")
+    return (f"Waiting for a free training slot: number {registry.queue_position(job.run_id)} "
+            f"in the queue (this server trains {registry.max_concurrent} model(s) at a time).")
 
 
 def _charts(job) -> None:
@@ -134,7 +142,8 @@ def _outcome(progress) -> None:
     elif progress.status == JobStatus.FAILED:
         st.error(f"Training failed: {progress.error}")
     elif progress.status == JobStatus.INTERRUPTED:
-        st.warning(f"This run was interrupted when the server stopped, after "
+        st.warning(progress.error or  # a cluster's worker says what happened
+                   f"This run was interrupted when the server stopped, after "
                    f"{len(progress.history)} complete epoch(s); those are kept.")
 
 

@@ -13,7 +13,8 @@ from typing import TYPE_CHECKING
 import streamlit as st
 
 from mnist_core.data import MnistData, load_mnist
-from mnist_core.runs.store import RunStore
+from mnist_core.runs.cluster import ClusterSettings, RayCluster
+from mnist_core.runs.store import RunStore, default_runs_dir
 
 if TYPE_CHECKING:
     from mnist_core.runs.registry import RunRegistry
@@ -31,13 +32,20 @@ def runs() -> RunRegistry:
     """The server-wide run registry: runs outlive sessions, reloads find them by id.
 
     Each run is saved as it trains (`MNIST_RUNS_DIR`, default runs/), so runs also
-    outlive the server: a link to an earlier server's run brings it back.
+    outlive the server: a link to an earlier server's run brings it back. With
+    `MNIST_RAY_ADDRESS`, a Ray cluster trains them, and every app server that shares
+    the runs directory and the cluster finds them.
     """
-    # The registry loads TensorFlow (it trains): imported here, not by pages without a model.
     from mnist_core.runs.registry import RunRegistry
 
-    registry = RunRegistry(store=RunStore())  # marks runs a killed server left as interrupted
-    atexit.register(registry.shutdown)  # stop trainings cleanly when the server stops
+    settings = ClusterSettings.from_environment()
+    if settings is None:
+        registry = RunRegistry(store=RunStore())  # marks runs a killed server left interrupted
+    else:
+        cluster = RayCluster(settings, default_runs_dir().resolve())
+        store = RunStore(cluster.runs_dir, alive=cluster.trainer_alive)
+        registry = RunRegistry(store=store, cluster=cluster)
+    atexit.register(registry.shutdown)  # stop this server's trainings cleanly when it stops
     return registry
 
 

@@ -17,6 +17,7 @@ import streamlit as st
 
 from mnist_core.config import ModelConfig, TrainConfig
 from mnist_core.model_file import ModelFileError
+from mnist_core.runs.cluster import ClusterError
 from mnist_core.runs.errors import StoreError
 from mnist_core.runs.owners import NotYourRun
 from mnist_core.runs.stored import RunSummary
@@ -224,8 +225,6 @@ def _rerun_on_new_weights(shown: tuple[str, int] | None) -> None:
 
 def start_training(model_config: ModelConfig, train_config: TrainConfig) -> None:
     """Submit a run: it starts now or waits for a free slot, and outlives reruns."""
-    from mnist_core.runs.train import TrainingJob  # TensorFlow: not for pages without a model
-
     me = visitor()
     if not me.may_train:
         st.warning("Sign in to train: your runs are kept under your name.")
@@ -233,8 +232,12 @@ def start_training(model_config: ModelConfig, train_config: TrainConfig) -> None
     if own_training():
         st.warning("A run is already in progress: stop it before starting another.")
         return
-    job = TrainingJob(mnist(), model_config, train_config)
-    runs().submit(job, me.owner)
+    job = runs().new_job(mnist(), model_config, train_config)
+    try:
+        runs().submit(job, me.owner)
+    except ClusterError as error:
+        st.error(str(error), icon=":material/cloud_off:")
+        return
     follow_run(job.run_id, draw_with=False)  # no epoch yet: the model follows after one
 
 

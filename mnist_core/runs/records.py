@@ -170,6 +170,8 @@ class RunRecord:
     train_images: int
     test_images: int
     owner: Owner = Owner()
+    # Trained by this process (not by a Ray worker): the store then knows it is alive.
+    trained_here: bool = True
     # The live network: at an epoch's end, or once the run is over, it holds exactly
     # `snapshot`'s weights and can be saved as it is, without building another.
     model: keras.Model | None = None

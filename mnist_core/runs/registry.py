@@ -7,6 +7,11 @@ or a share link finds them again by id. With a `RunStore`, they also outlive the
 server: each run is saved as it trains, and runs a killed server left unfinished
 are marked "interrupted" when the store is opened.
 
+With a Ray cluster (`cluster`), trainings are Ray actors instead: Ray's scheduler
+is then the queue and the limit, runs of other app servers are found by id (their
+actor while they train, the shared store after), and trainings outlive this
+server: `shutdown()` leaves them be.
+
 A finished run holds every epoch's weights. Only the most recently used finished
 runs stay in memory (`KEEP_FINISHED`); older ones are on disk and come back on
 their next use, with their final weights.
@@ -26,6 +31,8 @@ from mnist_core.runs.records import JobStatus, is_valid_run_id
 from mnist_core.runs.store import MAX_NAME_LENGTH, RunStore
 
 if TYPE_CHECKING:  # the registry itself never loads TensorFlow: the jobs it is given do
+    from mnist_core.config import ModelConfig, TrainConfig
+    from mnist_core.runs.cluster import RayCluster
     from mnist_core.runs.train import TrainingJob
 
 MAX_TRAININGS_ENV = "MNIST_MAX_TRAININGS"
@@ -46,12 +53,19 @@ class RunRegistry:
     """All runs of this server; thread-safe."""
 
     def __init__(self, max_concurrent: int | None = None, store: RunStore | None = None,
-                 keep_finished: int = KEEP_FINISHED) -> None:
-        """`store`: where submitted runs are saved (unless a job brings its own); None: nowhere."""
+                 keep_finished: int = KEEP_FINISHED, cluster: RayCluster | None = None) -> None:
+        """`store`: where submitted runs are saved (unless a job brings its own); None: nowhere.
+
+        `cluster`: train on this Ray cluster rather than in threads of this process;
+        it needs a store that every worker reaches, opened with `cluster.trainer_alive`.
+        """
         if max_concurrent is not None and max_concurrent < 1:
             raise ValueError(f"max_concurrent must be at least 1, got {max_concurrent}.")
+        if cluster is not None and store is None:
+            raise ValueError("Trainings on a cluster need a run store that its workers reach.")
         self.max_concurrent = max_concurrent or default_max_concurrent()
         self.store = store
+        self.cluster = cluster
         self.keep_finished = keep_finished
         # Runs a previous server left unfinished, found when the store was opened.
         self.interrupted: list[str] = list(store.interrupted) if store is not None else []
@@ -60,17 +74,48 @@ class RunRegistry:
         self._queue: deque[TrainingJob] = deque()
         self._running: dict[str, TrainingJob] = {}
 
+    def new_job(self, data: MnistData, model_config: ModelConfig,
+                train_config: TrainConfig) -> TrainingJob:
+        """A run to `submit()`: trained in this process, or by the cluster if there is one."""
+        if self.cluster is None:
+            from mnist_core.runs.train import TrainingJob
+
+            return TrainingJob(data, model_config, train_config)
+        from mnist_core.runs.remote import RemoteJob
+
+        assert self.store is not None
+        return RemoteJob(data, model_config, train_config, self.cluster, self.store)
+
     def submit(self, job: TrainingJob, owner: Owner) -> None:
-        """Register `owner`'s run and start it now, or queue it behind the others."""
+        """Register `owner`'s run and start it now, or queue it behind the others.
+
+        A cluster's run goes to Ray at once (ClusterError, in words, if the cluster
+        cannot be reached: nothing is saved or started then).
+        """
         if job.store is None:
             job.store = self.store
         job.owner = owner  # before its first save: the owner is on disk from the start
+        if not job.trains_here:
+            self._submit_to_cluster(job)
+            return
         with self._lock:
             self._keep(job)
             self._queue.append(job)
             self._start_queued()
         if job.progress().status == JobStatus.QUEUED:
             job.save()  # waiting: on disk as queued (a started run saves itself, in its thread)
+
+    def _submit_to_cluster(self, job: TrainingJob) -> None:
+        assert self.cluster is not None, "remote jobs come from new_job() with a cluster"
+        self.cluster.connect()  # first: an unreachable cluster leaves nothing behind
+        job.save()  # on disk as queued, so that every server finds it while it waits
+        try:
+            job.start(on_done=self._on_done)
+        except Exception:
+            job.stop()  # never started: saved as stopped, not left "queued"
+            raise
+        with self._lock:
+            self._keep(job)
 
     def get(self, run_id: str) -> TrainingJob | None:
         """The run if it is in memory (queued, training, or recently used)."""
@@ -92,6 +137,10 @@ class RunRegistry:
         job = self.get(run_id)
         if job is not None or self.store is None or not self.store.exists(run_id):
             return job
+        if self.cluster is not None:
+            job = self._attach(run_id, data)
+            if job is not None:
+                return job
         # TensorFlow loads here, when a saved run comes back, not when the registry opens.
         from mnist_core.model import build_model
         from mnist_core.runs.train import TrainingJob
@@ -101,6 +150,27 @@ class RunRegistry:
             stored.model_config)
         job = TrainingJob.restored(data, stored, model)
         job.store = self.store  # saved already; and so it may leave memory again
+        with self._lock:
+            if run_id not in self._runs:
+                self._keep(job)
+            return self._runs[run_id]
+
+    def _attach(self, run_id: str, data: MnistData) -> TrainingJob | None:
+        """A run the cluster trains for another server (or for this one before a restart),
+        followed here through its actor; None when it has no actor (any more)."""
+        from mnist_core.runs.remote import RemoteJob
+
+        assert self.cluster is not None and self.store is not None
+        stored = self.store.load(run_id)
+        if stored.progress().status.is_done or self.store.interrupt_if_orphaned(run_id):
+            return None
+        actor = self.cluster.find(run_id)
+        if actor is None:
+            return None
+        job = RemoteJob.attached(data, (stored.model_config, stored.train_config), run_id,
+                                 stored.created or 0.0, stored.owner, actor, self.cluster,
+                                 self.store)
+        job.follow(self._on_done)
         with self._lock:
             if run_id not in self._runs:
                 self._keep(job)
@@ -127,7 +197,7 @@ class RunRegistry:
         """Drop a finished run from memory (after its files were deleted)."""
         with self._lock:
             job = self._runs.get(run_id)
-            if job is not None and job.progress().status.is_done:
+            if job is not None and job.ended():
                 del self._runs[run_id]
 
     def queue_position(self, run_id: str) -> int | None:
@@ -157,7 +227,8 @@ class RunRegistry:
                 self._queue.remove(job)
 
     def shutdown(self, timeout: float = 10.0) -> None:
-        """Stop everything and wait for the threads, so none is cut off mid-write at exit."""
+        """Stop this process's trainings and wait for their threads, so none is cut off
+        mid-write at exit. A cluster's trainings go on: another server follows them."""
         with self._lock:
             queued, self._queue = list(self._queue), deque()
             running = list(self._running.values())
@@ -194,6 +265,6 @@ class RunRegistry:
         """
         finished = [job for job in self._runs.values()
                     if job.store is not None and job.run_id not in self._running
-                    and job.progress().status.is_done]
+                    and job.ended()]
         for job in finished[:max(len(finished) - self.keep_finished, 0)]:
             del self._runs[job.run_id]

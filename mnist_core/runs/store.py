@@ -25,7 +25,14 @@ docs/benchmarks.md, "Saving a run"). Otherwise the epoch's weight snapshot goes 
 
 A run whose saved status is still "queued" or "running" but whose process is
 gone (the server was killed or restarted) is marked "interrupted" when a store is
-opened: its completed epochs and saved model stay as they were.
+opened: its completed epochs and saved model stay as they were. Where trainings
+run elsewhere (a Ray cluster), the store is told how to ask whether a run's
+trainer is alive (`alive`).
+
+Several processes may share one runs directory (app servers, the command line,
+Ray workers): each change of a run's `run.json` holds that run's file lock
+(`fcntl.flock` on `.lock` in its directory), so a rename on one server and an
+epoch saved by a worker never undo each other.
 
 Run ids come from users (links, the command line): anything but the 8-character
 ids that `is_valid_run_id` accepts, and any path that would resolve
@@ -37,6 +44,7 @@ saved or loaded, so listing runs stays fast.
 from __future__ import annotations
 
 import csv
+import fcntl
 import io
 import json
 import math
@@ -50,7 +58,7 @@ import time
 from dataclasses import dataclass
 from importlib import metadata
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Iterator
+from typing import TYPE_CHECKING, Any, Callable, Iterator
 
 import numpy as np
 
@@ -100,6 +108,15 @@ ACTIVE_STATUSES = ("queued", "running")
 INTERRUPTED = "interrupted"
 MODEL_SAVE_BUDGET = 0.03  # largest share of an epoch's time a full model save may take
 MAX_NAME_LENGTH = 100
+LOCK_FILE = ".lock"  # in a run's directory; never a run's own file, never exported
+
+# Is the trainer of an active run alive? Given the run id and its run.json.
+TrainerAlive = Callable[[str, dict], bool]
+
+
+def trainer_process_alive(run_id: str, meta: dict) -> bool:
+    """The default: the process that saved the run is still running on this machine."""
+    return process_alive(meta.get("process"))
 
 
 def default_runs_dir() -> Path:
@@ -127,20 +144,49 @@ class _SaveState:
     save_seconds: float = 0.0  # all saving of this run, in total
 
 
+class _RunLock:
+    """One run's lock: a thread lock within this process, re-entrant, and the run's
+    file lock across processes, taken by the outermost holder only."""
+
+    def __init__(self, lock_path: Path) -> None:
+        self._lock = threading.RLock()
+        self._path = lock_path
+        self._depth = 0  # guarded by _lock
+        self._file: int | None = None
+
+    def __enter__(self) -> _RunLock:
+        self._lock.acquire()
+        if self._depth == 0 and self._path.parent.is_dir():
+            self._file = os.open(self._path, os.O_RDWR | os.O_CREAT, 0o600)
+            fcntl.flock(self._file, fcntl.LOCK_EX)
+        self._depth += 1
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._depth -= 1
+        if self._depth == 0 and self._file is not None:
+            os.close(self._file)  # closing releases the flock
+            self._file = None
+        self._lock.release()
+
+
 class RunStore:
     """The runs directory: save runs as they train, list, load, rename, delete, export them.
 
-    Thread-safe: training threads save while the UI lists and renames. Opening a
-    store marks runs left "running" or "queued" by a dead process as "interrupted"
-    (`recover=False` to only read).
+    Thread-safe: training threads save while the UI lists and renames; and safe to
+    share between processes. Opening a store marks runs left "running" or "queued"
+    by a trainer that is gone as "interrupted" (`recover=False` to only read).
     """
 
-    def __init__(self, root: str | os.PathLike | None = None, *, recover: bool = True) -> None:
+    def __init__(self, root: str | os.PathLike | None = None, *, recover: bool = True,
+                 alive: TrainerAlive = trainer_process_alive) -> None:
+        """`alive(run_id, meta)`: whether an active run's trainer still runs (see module doc)."""
         root = Path(root) if root is not None else default_runs_dir()
         root.mkdir(parents=True, exist_ok=True)
         self.root = root.resolve()
+        self.alive = alive
         self._lock = threading.Lock()  # guards _run_locks and _states
-        self._run_locks: dict[str, threading.RLock] = {}
+        self._run_locks: dict[str, _RunLock] = {}
         self._states: dict[str, _SaveState] = {}
         self.interrupted: list[str] = []  # every run this store has marked interrupted
         self.recover = recover
@@ -181,9 +227,12 @@ class RunStore:
             raise InvalidRunId(f"{path} is a symbolic link; refusing to follow it.")
         return path
 
-    def _run_lock(self, run_id: str) -> threading.RLock:
+    def _run_lock(self, run_id: str) -> _RunLock:
         with self._lock:
-            return self._run_locks.setdefault(run_id, threading.RLock())
+            lock = self._run_locks.get(run_id)
+            if lock is None:
+                lock = self._run_locks[run_id] = _RunLock(self.root / run_id / LOCK_FILE)
+            return lock
 
     def _state(self, run_id: str) -> _SaveState:
         with self._lock:
@@ -212,7 +261,8 @@ class RunStore:
             progress, snapshot = record.progress, record.snapshot
             state = self._state(run.run_id)
             run_dir.mkdir(exist_ok=True)
-            self._track_live(run_dir, progress.status.value)
+            if record.trained_here:
+                self._track_live(run_dir, progress.status.value)
             if not state.config_written:
                 config = {"model": record.model_config.to_dict(),
                           "train": record.train_config.to_dict()}
@@ -344,10 +394,10 @@ class RunStore:
         process (a `python -m mnist_core train` beside the server), are left alone.
         Returns the ids marked.
         """
-        return [run_id for run_id in self._run_ids() if self._interrupt_if_orphaned(run_id)]
+        return [run_id for run_id in self._run_ids() if self.interrupt_if_orphaned(run_id)]
 
-    def _interrupt_if_orphaned(self, run_id: str) -> bool:
-        """Mark one run "interrupted" if it is active on disk but its process is gone."""
+    def interrupt_if_orphaned(self, run_id: str) -> bool:
+        """Mark one run "interrupted" if it is active on disk but its trainer is gone."""
         run_dir = self.root / run_id
         with self._run_lock(run_id):
             try:
@@ -358,7 +408,7 @@ class RunStore:
                 return False
             with _LIVE_LOCK:
                 live_here = run_dir.resolve() in _LIVE
-            if live_here or process_alive(meta.get("process")):
+            if live_here or self.alive(run_id, meta):
                 return False
             meta["interrupted_from"] = meta["status"]
             meta["status"] = INTERRUPTED
@@ -425,7 +475,7 @@ class RunStore:
             try:
                 stored = self.load(run_id)
                 if (self.recover and stored.status in ACTIVE_STATUSES
-                        and self._interrupt_if_orphaned(run_id)):
+                        and self.interrupt_if_orphaned(run_id)):
                     stored = self.load(run_id)
                 summaries.append(stored.summary())
             except StoreError as error:
@@ -496,7 +546,7 @@ class RunStore:
             with _LIVE_LOCK:
                 live_here = run_dir.resolve() in _LIVE
             if meta.get("status") in ACTIVE_STATUSES and (
-                live_here or process_alive(meta.get("process"))
+                live_here or self.alive(run_id, meta)
             ):
                 raise RunActive(f"Run {run_id} is still {meta['status']}: stop it first.")
             # Renamed away first, so a half-deleted run never shows up in the list.

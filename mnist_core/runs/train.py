@@ -46,6 +46,8 @@ DIVERGED_MESSAGE = (
 class TrainingJob:
     """One training of one model (a "run"): `start()` runs it in a thread, `run()` here."""
 
+    trains_here = True  # in this process; a RemoteJob's actor trains elsewhere
+
     def __init__(
         self,
         data: MnistData,
@@ -94,6 +96,8 @@ class TrainingJob:
         # Where a model made outside training came from: "imported from model.keras".
         self.origin: str | None = None
         self.owner = Owner()  # whose run it is: the local person's unless told otherwise
+        # Why the run's trainer cannot be asked how it goes (a cluster's); None here.
+        self.problem: str | None = None
         self._save_error: str | None = None
 
     @classmethod
@@ -182,6 +186,11 @@ class TrainingJob:
         if cancelled:
             self.save()
 
+    def ended(self) -> bool:
+        """Whether the run is over, as last known: never waits (unlike `progress()`)."""
+        with self._lock:
+            return self._status.is_done
+
     @property
     def stop_requested(self) -> bool:
         return self._stop_requested.is_set()
@@ -231,6 +240,7 @@ class TrainingJob:
             train_images=len(self.data.x_train[:limit]),
             test_images=len(self.data.x_test),
             owner=self.owner,
+            trained_here=self.trains_here,
             model=self.model,
         )
 
