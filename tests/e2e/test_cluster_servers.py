@@ -8,6 +8,7 @@ ends it for both. A run that finds no free CPUs waits, and the page says so.
 from __future__ import annotations
 
 import re
+import socket
 
 import pytest
 from playwright.sync_api import expect
@@ -89,4 +90,25 @@ def test_a_run_started_on_one_server_is_followed_and_drawn_with_on_another(brows
         assert int(metric_value(viewer, "Epochs done").split("/")[0]) >= 1
     finally:
         for page in (latecomer, viewer, trainer):
+            close_page(page)
+
+
+def test_start_with_the_cluster_down_says_so_and_starts_nothing(browser, artifacts, tmp_path):
+    with socket.socket() as sock:  # a local port that nothing listens on
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    address = f"ray://127.0.0.1:{port}"
+    with app_server(artifacts / "cluster-down.log", MNIST_RAY_ADDRESS=address,
+                    MNIST_RUNS_DIR=str(tmp_path)) as (_, url):
+        page = new_page(browser)
+        try:
+            open_app(page, url, "train", "Train the network")
+            page.get_by_role("button", name="Start training").click()
+            expect(page.get_by_text(re.compile(
+                rf"The Ray cluster at {re.escape(address)} cannot be reached .*Nothing was "
+                "started: try again once the cluster is up."))).to_be_visible(
+                timeout=RERUN_TIMEOUT_MS)
+            expect(page.get_by_role("button", name="Start training")).to_be_enabled()
+            assert "run=" not in page.url and not any(tmp_path.iterdir())
+        finally:
             close_page(page)
