@@ -162,7 +162,7 @@ def test_a_finished_run_has_every_file(saved):
     store, job = saved
     run_dir = store.root / job.run_id
     assert sorted(p.name for p in run_dir.iterdir()) == [
-        "config.json", "history.csv", "history.json", "model.keras", "run.json",
+        ".lock", "config.json", "history.csv", "history.json", "model.keras", "run.json",
     ]
     assert json.loads((run_dir / "config.json").read_text()) == {
         "model": job.model_config.to_dict() | {"hidden_units": [16], "conv_filters": [32, 64]},
@@ -395,7 +395,7 @@ def test_a_stopped_run_is_saved_with_its_final_model(data, tmp_path, monkeypatch
     assert run.status == "stopped" and run.test_accuracy == progress.test_accuracy
     assert [row["epoch"] for row in run.history] == [1, 2] and run.meta["model_epoch"] == 2
     assert sorted(p.name for p in run.path.iterdir()) == [
-        "config.json", "history.csv", "history.json", "model.keras", "run.json",
+        ".lock", "config.json", "history.csv", "history.json", "model.keras", "run.json",
     ]
     for loaded, trained in zip(store.load_model(job.run_id).get_weights(),
                                job.model.get_weights()):
@@ -613,3 +613,29 @@ def test_the_runs_directory_comes_from_the_environment(tmp_path, monkeypatch):
     assert RunStore().root == (tmp_path / "elsewhere").resolve()
     monkeypatch.delenv("MNIST_RUNS_DIR")
     assert store_module.default_runs_dir() == ROOT / "runs"
+
+
+def _rename_in_another_process(root: str, run_id: str, done: str) -> None:
+    from mnist_core.runs.store import RunStore
+
+    RunStore(root, recover=False).rename(run_id, "renamed elsewhere")
+    Path(done).write_text(str(time.monotonic()))
+
+
+def test_a_run_changes_under_a_lock_that_other_processes_wait_for(saved, tmp_path):
+    """An app server's rename waits while a worker saves the same run: neither undoes
+    the other's change of run.json."""
+    import multiprocessing
+
+    store, job = saved
+    done = tmp_path / "renamed-at"
+    other = multiprocessing.get_context("spawn").Process(
+        target=_rename_in_another_process, args=(str(store.root), job.run_id, str(done)))
+    with store._run_lock(job.run_id):
+        other.start()
+        time.sleep(3)  # the other process has started and waits for the lock
+        assert not done.exists()
+        released = time.monotonic()
+    other.join(30)
+    assert other.exitcode == 0 and float(done.read_text()) >= released
+    assert store.load(job.run_id).name == "renamed elsewhere"

@@ -31,8 +31,8 @@ trainer is alive (`alive`).
 
 Several processes may share one runs directory (app servers, the command line,
 Ray workers): each change of a run's `run.json` holds that run's file lock
-(`fcntl.flock` on `.lock` in its directory), so a rename on one server and an
-epoch saved by a worker never undo each other.
+(`fcntl.flock` on the hidden file `.lock` in its directory), so a rename on one
+server and an epoch saved by a worker never undo each other.
 
 Run ids come from users (links, the command line): anything but the 8-character
 ids that `is_valid_run_id` accepts, and any path that would resolve
@@ -108,7 +108,7 @@ ACTIVE_STATUSES = ("queued", "running")
 INTERRUPTED = "interrupted"
 MODEL_SAVE_BUDGET = 0.03  # largest share of an epoch's time a full model save may take
 MAX_NAME_LENGTH = 100
-LOCK_FILE = ".lock"  # in a run's directory; never a run's own file, never exported
+LOCK_FILE = ".lock"  # in a run's directory; never one of its files, never exported
 
 # Is the trainer of an active run alive? Given the run id and its run.json.
 TrainerAlive = Callable[[str, dict], bool]
@@ -156,7 +156,7 @@ class _RunLock:
 
     def __enter__(self) -> _RunLock:
         self._lock.acquire()
-        if self._depth == 0 and self._path.parent.is_dir():
+        if self._depth == 0 and self._path.parent.is_dir():  # else: its first save
             self._file = os.open(self._path, os.O_RDWR | os.O_CREAT, 0o600)
             fcntl.flock(self._file, fcntl.LOCK_EX)
         self._depth += 1
@@ -231,8 +231,11 @@ class RunStore:
         with self._lock:
             lock = self._run_locks.get(run_id)
             if lock is None:
-                lock = self._run_locks[run_id] = _RunLock(self.root / run_id / LOCK_FILE)
+                lock = self._run_locks[run_id] = _RunLock(self._lock_path(run_id))
             return lock
+
+    def _lock_path(self, run_id: str) -> Path:
+        return self.root / run_id / LOCK_FILE
 
     def _state(self, run_id: str) -> _SaveState:
         with self._lock:
