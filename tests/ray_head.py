@@ -25,6 +25,12 @@ class RayHead:
     gcs_address: str  # 127.0.0.1:port, what other nodes join
     pid: int
     log: Path
+    process: subprocess.Popen
+
+
+def stop(head: RayHead) -> None:
+    """Stop the head now (and its workers with it), as a crash of its machine would."""
+    _stop(head.process)
 
 
 def _free_port() -> int:
@@ -79,7 +85,8 @@ def ray_head(cpus: int = 2, env: dict | None = None) -> Iterator[RayHead]:
             if proc.poll() is not None or time.monotonic() > deadline:
                 raise RuntimeError(f"The Ray head did not start:\n{log.read_text()[-3000:]}")
             time.sleep(0.3)
-        yield RayHead(f"ray://127.0.0.1:{client_port}", f"127.0.0.1:{gcs_port}", proc.pid, log)
+        yield RayHead(f"ray://127.0.0.1:{client_port}", f"127.0.0.1:{gcs_port}", proc.pid, log,
+                      proc)
     finally:
         _stop(proc)
 

@@ -15,13 +15,14 @@ import pytest
 from mnist_core.config import ModelConfig, TrainConfig
 from mnist_core.data import prepare
 from mnist_core.runs.cluster import ClusterError, ClusterSettings, RayCluster
+from mnist_core.runs.liveness import process_alive
 from mnist_core.runs.owners import NotYourRun, Owner
 from mnist_core.runs.records import JobStatus
 from mnist_core.runs.registry import RunRegistry
 from mnist_core.runs.remote import RemoteJob
 from mnist_core.runs.store import RunStore
 from mnist_core.runs.train import TrainingJob
-from tests.ray_head import ray_head
+from tests.ray_head import ray_head, stop
 
 ALICE, BOB = Owner("user:test alice", "Alice"), Owner("user:test bob", "Bob")
 SHORT = TrainConfig(epochs=2, train_size=6_000)  # seconds per epoch on two cores
@@ -118,7 +119,7 @@ def test_stop_reaches_the_actor_and_a_run_waits_for_free_cpus(head, tmp_path, mn
     # The head has 2 CPUs and each training asks for 2: Ray keeps the second waiting.
     second = submit(registry, mnist, SHORT, owner=BOB)
     time.sleep(3)
-    assert second.progress().status == JobStatus.QUEUED and second.waiting_for_cluster
+    assert second.progress().status == JobStatus.QUEUED
     assert registry.store.load(second.run_id).status == "queued"
 
     with pytest.raises(NotYourRun):
@@ -209,3 +210,29 @@ def test_a_training_asks_for_a_gpu_only_where_the_cluster_has_one(head, tmp_path
     asked = RayCluster(ClusterSettings(head.client_address, cpus=1, gpus=1), tmp_path)
     assert (asked.actor_options("Run00001")["num_cpus"],
             asked.actor_options("Run00001")["num_gpus"]) == (1, 1)
+
+
+def test_a_head_that_goes_away_is_said_and_the_saved_epochs_stay(tmp_path, mnist):
+    """Its own head, stopped mid-training: the page is told, the run keeps what it saved,
+    and once a cluster answers again the run shows as interrupted with those epochs."""
+    with ray_head(cpus=2) as own_head:
+        registry = server(tmp_path, own_head.client_address)
+        job = submit(registry, mnist, LONG)
+        wait_for(lambda: len(job.progress().history) >= 2, what="two epochs")
+        stop(own_head)
+        problem = wait_for(lambda: job.progress() and job.problem, seconds=60,
+                           what="the lost head to be noticed")
+    assert problem.startswith(f"The Ray cluster at {own_head.client_address} does not answer")
+    assert "its completed epochs are saved" in problem
+    assert job.progress().status == JobStatus.RUNNING  # as last seen: not made up
+    worker = registry.store.load(job.run_id).meta["process"]
+    wait_for(lambda: not process_alive(worker), seconds=60, what="the worker to end too")
+    saved = registry.store.load(job.run_id)  # what the worker saved until it ended
+    assert len(saved.history) >= 2 and saved.status == "running"
+
+    with ray_head(cpus=2) as new_head:  # the cluster is back, without that training
+        back = server(tmp_path, new_head.client_address)
+        assert back.store.interrupted == [job.run_id]
+        restored = back.restore(job.run_id, mnist)
+        assert restored.progress().status == JobStatus.INTERRUPTED
+        assert len(restored.progress().history) == len(saved.history)

@@ -28,6 +28,9 @@ DEFAULT_CPUS = 2  # as the app server's own limit: one training per two cores
 CONNECT_SECONDS = 3.0
 CONNECT_ATTEMPTS = 3
 _DEFAULT_RAY_PORT = 6379
+# Ray connects a process to one cluster at a time: which, and a lock to change it.
+_CONNECTION_LOCK = threading.Lock()
+_connected_to: str | None = None
 
 
 class ClusterError(StoreError):
@@ -84,7 +87,6 @@ class RayCluster:
         """`runs_dir`: the run store, at this same path on every worker (a shared disk)."""
         self.settings = settings
         self.runs_dir = Path(runs_dir)
-        self._lock = threading.Lock()
 
     def __repr__(self) -> str:
         return f"RayCluster({self.settings.address!r})"
@@ -95,10 +97,14 @@ class RayCluster:
 
     def connect(self) -> Any:
         """Ray, connected to the cluster (once per process); ClusterError when it cannot be."""
+        global _connected_to
         ray = _ray()
-        with self._lock:
+        with _CONNECTION_LOCK:
             if ray.is_initialized():
-                return ray
+                if _connected_to == self.address:
+                    return ray
+                ray.shutdown()  # connected to another cluster (tests, benchmarks)
+            _forget_broken_client()
             _check_reachable(self.address)
             # Ray Client waits this long for a lost head before it gives up (default 30 s):
             # a page must not wait that long.
@@ -107,6 +113,7 @@ class RayCluster:
                 try:
                     ray.init(address=self.address, namespace=NAMESPACE, log_to_driver=False,
                              logging_level=logging.ERROR)
+                    _connected_to = self.address
                     return ray
                 except ConnectionAbortedError:
                     # Ray Client's head process for this connection can die as it starts
@@ -122,7 +129,7 @@ class RayCluster:
     def disconnect(self) -> None:
         """Drop a connection that broke, so that the next `connect()` makes a new one."""
         ray = _ray()
-        with self._lock:
+        with _CONNECTION_LOCK:
             if ray.is_initialized():
                 ray.shutdown()
 
@@ -157,6 +164,15 @@ class RayCluster:
             return self.find(run_id) is not None
         except ClusterError:
             return True
+
+
+def _forget_broken_client() -> None:
+    """Let go of a Ray Client connection that broke (its head went away): Ray counts it
+    as connected still, and refuses a new one until it is let go of."""
+    from ray.util import client
+
+    if client.num_connected_contexts() > 0 and not client.ray.is_connected():
+        client.ray.disconnect()
 
 
 def _check_reachable(address: str) -> None:

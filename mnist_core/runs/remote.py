@@ -31,6 +31,7 @@ POLL_SECONDS = 0.5  # how old a run's copied state may get before it is asked ag
 WAIT_SECONDS = 0.2  # the longest a page waits for an answer from the actor
 LINGER_SECONDS = 5  # an ended actor stays this long, so that followers get its final state
 
+
 class TrainingActor:
     """Runs on a Ray worker: trains one run with `TrainingJob` and saves it to the store."""
 
@@ -113,11 +114,6 @@ class RemoteJob(TrainingJob):
         job.run_id, job.created_at, job.owner = run_id, created_at, owner
         job._actor, job._started = actor, True
         return job
-
-    @property
-    def waiting_for_cluster(self) -> bool:
-        """Queued: Ray has not found a node with the resources it asks for, yet."""
-        return self.progress().status == JobStatus.QUEUED
 
     def start(self, on_done: Callable[[TrainingJob], None] | None = None) -> None:
         """Hand the training to the cluster; ClusterError if it cannot be reached."""
