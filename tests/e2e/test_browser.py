@@ -263,8 +263,13 @@ def start_training(page: Page) -> None:
 
 
 def wait_for_training_to_finish(page: Page) -> float:
-    """Wait for the success alert; the test accuracy it reports, 0–1."""
+    """Wait for the success alert; the test accuracy it reports, 0–1.
+
+    The end of a training reruns the whole page: until that rerun ends, the metrics of
+    the last poll can still be shown beside the new ones.
+    """
     expect(finished_alert(page)).to_be_visible(timeout=TRAINING_TIMEOUT_MS)
+    wait_until_idle(page)
     expect(metric(page, "Test accuracy")).to_be_visible()
     return percent(metric_value(page, "Test accuracy"))
 
