@@ -25,6 +25,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import base64
+import contextlib
 import json
 import os
 import random
@@ -112,12 +113,15 @@ async def drawer(number: int, url: str, journey: list[dict], outcome: Outcome,
         outcome.errors.append(f"{who}: {type(error).__name__}: {error}")
 
 
-async def load(url: str, recording: dict, drawers: int, training: bool, seed: int) -> Outcome:
+async def load(urls: list[str], recording: dict, drawers: int, training: bool,
+               seed: int) -> Outcome:
+    """`drawers` clients spread over the servers at `urls`, each staying on one, as a
+    load balancer with sticky sessions spreads browsers; the training on the first."""
     outcome = Outcome(drawers, training)
     rng = random.Random(seed)
     trainer = None
     if training:
-        trainer = Client(url)
+        trainer = Client(urls[0])
         await trainer.__aenter__()
         for step in recording["train"][:2]:  # open Train, Start
             for message in frames(step):
@@ -126,8 +130,8 @@ async def load(url: str, recording: dict, drawers: int, training: bool, seed: in
                     outcome.errors.append(problem)
         await asyncio.sleep(3)  # the training is under way
     try:
-        await asyncio.gather(*(drawer(number, url, recording["draw"], outcome,
-                                      random.Random(rng.random()))
+        await asyncio.gather(*(drawer(number, urls[number % len(urls)], recording["draw"],
+                                      outcome, random.Random(rng.random()))
                                for number in range(drawers)))
     finally:
         if trainer is not None:
@@ -175,9 +179,11 @@ def client_cpu() -> float:
     return usage.ru_utime + usage.ru_stime
 
 
-def measure(server: Server, recording: dict, drawers: int, training: bool,
+def measure(servers: list[Server], recording: dict, drawers: int, training: bool,
             seed: int, profile: Path | None = None) -> Outcome:
-    """One load; with `profile`, py-spy samples the server meanwhile (raw stacks there)."""
+    """One load; with `profile`, py-spy samples the (first) server meanwhile (raw stacks
+    there). CPU and RSS are those of all the servers together."""
+    server = servers[0]
     spy = None
     if profile is not None:
         spy = subprocess.Popen(["py-spy", "record", "--pid", str(server.proc.pid), "--format",
@@ -185,9 +191,11 @@ def measure(server: Server, recording: dict, drawers: int, training: bool,
                                 "--nonblocking"], stdout=subprocess.DEVNULL,
                                stderr=subprocess.STDOUT)
         time.sleep(1)
-    server_before, client_before = cpu_seconds(server.pids()), client_cpu()
+    pids = [pid for each in servers for pid in each.pids()]
+    server_before, client_before = cpu_seconds(pids), client_cpu()
     started = time.perf_counter()
-    outcome = asyncio.run(load(server.url, recording, drawers, training, seed))
+    outcome = asyncio.run(load([each.url for each in servers], recording, drawers, training,
+                               seed))
     outcome.seconds = time.perf_counter() - started
     if spy is not None:
         spy.send_signal(signal.SIGINT)  # py-spy writes its file when interrupted
@@ -195,9 +203,9 @@ def measure(server: Server, recording: dict, drawers: int, training: bool,
         print(f"    py-spy stacks of the server in {profile}; their shares:")
         for share, where in shares(profile):
             print(f"    {share:6.1%}  {where}")
-    outcome.server_cores = (cpu_seconds(server.pids()) - server_before) / outcome.seconds
+    outcome.server_cores = (cpu_seconds(pids) - server_before) / outcome.seconds
     outcome.client_cores = (client_cpu() - client_before) / outcome.seconds
-    outcome.rss_mb = server.rss_mb()
+    outcome.rss_mb = sum(each.rss_mb() for each in servers)
     return outcome
 
 
@@ -252,24 +260,32 @@ def main() -> None:
     parser.add_argument("--profile", type=Path,
                         help="sample the server with py-spy (pip install py-spy) during the "
                              "largest N without a training, and keep the raw stacks here")
+    parser.add_argument("--servers", type=int, default=1,
+                        help="app server processes sharing one runs directory, the drawers "
+                             "spread over them as a sticky load balancer would")
     args = parser.parse_args()
     recording = json.loads(RECORDING.read_text())
     trainings = {"no": [False], "yes": [True], "both": [False, True]}[args.training]
     rows = []
-    with Server(MNIST_SHARED="1") as server:
-        server.wait_healthy()
-        print(machine())
-        home, pause, strokes = asyncio.run(first_visitor(server, recording))
-        print(f"first visitor of a fresh server: Home answered in {home:.2f} s; the server "
-              f"warmed up in the background for {pause:.0f} s; then strokes took "
-              + ", ".join(f"{seconds:.3f}" for seconds in strokes) + " s")
+    with contextlib.ExitStack() as stack:
+        first = stack.enter_context(Server(MNIST_SHARED="1"))
+        servers = [first] + [stack.enter_context(Server(MNIST_SHARED="1",
+                                                        MNIST_RUNS_DIR=first.runs_dir))
+                             for _ in range(args.servers - 1)]
+        print(machine(), f"· {args.servers} app server process(es)")
+        for server in servers:
+            server.wait_healthy()
+            home, pause, strokes = asyncio.run(first_visitor(server, recording))
+            print(f"first visitor of a fresh server: Home answered in {home:.2f} s; the "
+                  f"server warmed up in the background for {pause:.0f} s; then strokes took "
+                  + ", ".join(f"{seconds:.3f}" for seconds in strokes) + " s")
         print("drawers  training  strokes  p50 s  p95 s  max s  errors  server cores  "
               "client cores  RSS MB")
         for training in trainings:
             for drawers in args.drawers:
                 profile = (args.profile if args.profile and not training
                            and drawers == max(args.drawers) else None)
-                outcome = measure(server, recording, drawers, training, args.seed, profile)
+                outcome = measure(servers, recording, drawers, training, args.seed, profile)
                 row = outcome.row()
                 rows.append(row)
                 print(f"{drawers:7d}  {'yes' if training else 'no':8s}  {row['strokes']:7d}  "
