@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+
 import numpy as np
 import pytest
 from scipy import ndimage
@@ -35,10 +37,13 @@ def leaning(mnist, n: int) -> tuple[np.ndarray, np.ndarray]:
 
 @pytest.fixture(scope="module")
 def base_weights(mnist):
-    """The default dense network after 3 epochs on 5,000 MNIST digits (85–91% on the test set)."""
+    """The default dense network after 3 epochs on 5,000 MNIST digits. Seeded: unseeded, its
+    test accuracy was mostly 85–91% but once, in CI, 79.5%."""
+    keras.utils.set_random_seed(0)
     model = build_model(DENSE)
     x, y = prepare(mnist.x_train[:5000], mnist.y_train[:5000])
     model.fit(x, y, epochs=3, batch_size=128, verbose=0)
+    keras.utils.set_random_seed(int.from_bytes(os.urandom(4), "little") >> 1)
     return tuple(model.get_weights())
 
 

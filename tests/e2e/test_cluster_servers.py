@@ -13,6 +13,7 @@ import socket
 import pytest
 from playwright.sync_api import expect
 
+from mnist_core.config import MAX_EPOCHS
 from mnist_core.stroke_digits import one
 from tests.ray_head import ray_head
 
@@ -49,7 +50,9 @@ def test_a_run_started_on_one_server_is_followed_and_drawn_with_on_another(brows
     trainer, viewer, latecomer = new_page(browser), new_page(browser), new_page(browser)
     try:
         open_app(trainer, first_url, "train", "Train the network")
-        configure_training(trainer, 30, "128", "all 60,000")
+        # As long a training as the sidebar allows, in small batches: it must outlast the
+        # steps below (in CI, 30 epochs of 128 once finished before Stop was pressed).
+        configure_training(trainer, MAX_EPOCHS, "16", "all 60,000")
         trainer.get_by_role("button", name="Start training").click()
         # A worker starts for it first (it loads TensorFlow): the page says so.
         expect(trainer.get_by_text(WAITING)).to_be_visible(timeout=RERUN_TIMEOUT_MS)
@@ -64,7 +67,7 @@ def test_a_run_started_on_one_server_is_followed_and_drawn_with_on_another(brows
                                                      timeout=TRAINING_TIMEOUT_MS)
         seen = progress_position(viewer)
         expect(progress_bar(viewer)).not_to_contain_text(
-            f"epoch {seen[0]}/30, batch {seen[1]}/", timeout=RERUN_TIMEOUT_MS)
+            f"epoch {seen[0]}/{MAX_EPOCHS}, batch {seen[1]}/", timeout=RERUN_TIMEOUT_MS)
         expect(viewer.get_by_text(re.compile(r"^Epochs done"))).to_be_visible(
             timeout=TRAINING_TIMEOUT_MS)  # an epoch's weights: ready to draw with
 
