@@ -32,7 +32,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # tests/ray_head.p
 
 from mnist_core.config import ModelConfig, TrainConfig  # noqa: E402
 from mnist_core.data import load_mnist  # noqa: E402
-from mnist_core.runs.cluster import ClusterSettings, RayCluster  # noqa: E402
+from mnist_core.runs.cluster import ClusterSettings  # noqa: E402
 from mnist_core.runs.owners import Owner  # noqa: E402
 from mnist_core.runs.records import JobStatus  # noqa: E402
 from mnist_core.runs.registry import RunRegistry  # noqa: E402
@@ -50,8 +50,7 @@ def registry(runs_dir: str, cluster_address: str | None = None, cpus: float = 2)
     """What an app server makes at start-up, in process or on the cluster."""
     if cluster_address is None:
         return RunRegistry(max_concurrent=1, store=RunStore(runs_dir))
-    cluster = RayCluster(ClusterSettings(cluster_address, cpus=cpus), Path(runs_dir))
-    return RunRegistry(store=RunStore(runs_dir, alive=cluster.trainer_alive), cluster=cluster)
+    return RunRegistry.on_cluster(ClusterSettings(cluster_address, cpus=cpus), runs_dir)
 
 
 def train_all(runs: RunRegistry, data, train_config: TrainConfig, count: int = 1) -> float:

@@ -20,7 +20,6 @@ from mnist_core.runs.owners import NotYourRun, Owner
 from mnist_core.runs.records import JobStatus
 from mnist_core.runs.registry import RunRegistry
 from mnist_core.runs.remote import RemoteJob
-from mnist_core.runs.store import RunStore
 from mnist_core.runs.train import TrainingJob
 from tests.ray_head import ray_head, stop
 
@@ -37,8 +36,7 @@ def head():
 
 def server(runs_dir, address: str) -> RunRegistry:
     """What one app server makes at start-up in cluster mode (ui.server.runs)."""
-    cluster = RayCluster(ClusterSettings(address), runs_dir)
-    return RunRegistry(store=RunStore(runs_dir, alive=cluster.trainer_alive), cluster=cluster)
+    return RunRegistry.on_cluster(ClusterSettings(address), runs_dir)
 
 
 def wait_for(condition, seconds: float = 120.0, what: str = "the condition"):

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 import streamlit as st
 
 from mnist_core.data import MnistData, load_mnist
-from mnist_core.runs.cluster import ClusterSettings, RayCluster
+from mnist_core.runs.cluster import ClusterSettings
 from mnist_core.runs.store import RunStore, default_runs_dir
 
 if TYPE_CHECKING:
@@ -42,9 +42,7 @@ def runs() -> RunRegistry:
     if settings is None:
         registry = RunRegistry(store=RunStore())  # marks runs a killed server left interrupted
     else:
-        cluster = RayCluster(settings, default_runs_dir().resolve())
-        store = RunStore(cluster.runs_dir, alive=cluster.trainer_alive)
-        registry = RunRegistry(store=store, cluster=cluster)
+        registry = RunRegistry.on_cluster(settings, default_runs_dir())
     atexit.register(registry.shutdown)  # stop this server's trainings cleanly when it stops
     return registry
 

@@ -22,9 +22,11 @@ from __future__ import annotations
 import os
 import threading
 from collections import OrderedDict, deque
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from mnist_core.data import MnistData
+from mnist_core.runs.cluster import ClusterSettings, RayCluster
 from mnist_core.runs.errors import StoreError
 from mnist_core.runs.owners import Owner, check_may_change
 from mnist_core.runs.records import JobStatus, is_valid_run_id
@@ -32,7 +34,6 @@ from mnist_core.runs.store import MAX_NAME_LENGTH, RunStore
 
 if TYPE_CHECKING:  # the registry itself never loads TensorFlow: the jobs it is given do
     from mnist_core.config import ModelConfig, TrainConfig
-    from mnist_core.runs.cluster import RayCluster
     from mnist_core.runs.train import TrainingJob
 
 MAX_TRAININGS_ENV = "MNIST_MAX_TRAININGS"
@@ -73,6 +74,14 @@ class RunRegistry:
         self._runs: OrderedDict[str, TrainingJob] = OrderedDict()  # least recently used first
         self._queue: deque[TrainingJob] = deque()
         self._running: dict[str, TrainingJob] = {}
+
+    @classmethod
+    def on_cluster(cls, settings: ClusterSettings, runs_dir: str | os.PathLike) -> RunRegistry:
+        """A registry whose trainings run on a Ray cluster, saved in `runs_dir`: a
+        directory at this same path on every worker."""
+        cluster = RayCluster(settings, Path(runs_dir).resolve())
+        return cls(store=RunStore(cluster.runs_dir, alive=cluster.trainer_alive),
+                   cluster=cluster)
 
     def new_job(self, data: MnistData, model_config: ModelConfig,
                 train_config: TrainConfig) -> TrainingJob:
@@ -162,10 +171,11 @@ class RunRegistry:
 
         assert self.cluster is not None and self.store is not None
         stored = self.store.load(run_id)
-        if stored.progress().status.is_done or self.store.interrupt_if_orphaned(run_id):
+        if stored.progress().status.is_done:
             return None
         actor = self.cluster.find(run_id)
         if actor is None:
+            self.store.interrupt_if_orphaned(run_id)  # unless a local process trains it
             return None
         job = RemoteJob.attached(data, (stored.model_config, stored.train_config), run_id,
                                  stored.created or 0.0, stored.owner, actor, self.cluster,
