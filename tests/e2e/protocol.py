@@ -61,20 +61,27 @@ def replayable(frame: bytes) -> BackMsg | None:
 class Client:
     """One visitor: one websocket, hence one Streamlit session of its own."""
 
-    def __init__(self, url: str) -> None:
+    def __init__(self, url: str, source_address: str | None = None) -> None:
+        """`source_address`: the local address to connect from (e.g. one of 127.0.0.0/8 of
+        its own), so that a proxy hashing the client's address tells visitors apart, as it
+        tells apart browsers on different machines; by default the system's choice."""
         self.url = url.replace("http://", "ws://").rstrip("/") + "/_stcore/stream"
+        self.local_addr = (source_address, 0) if source_address is not None else None
         self.socket: websockets.ClientConnection | None = None
         self.query_string: str | None = None  # the address bar, once the server set it
 
     async def __aenter__(self) -> Client:
+        # websockets passes local_addr on to loop.create_connection
         self.socket = await websockets.connect(self.url, subprotocols=["streamlit"],
-                                               max_size=None, open_timeout=60)
+                                               max_size=None, open_timeout=60,
+                                               local_addr=self.local_addr)
         return self
 
     async def _get(self, path: str) -> bool:
         """GET a path of the server, as a browser loads an image; whether it answered 200."""
         host, _, port = urlsplit(self.url).netloc.partition(":")
-        reader, writer = await asyncio.open_connection(host, int(port or 80))
+        reader, writer = await asyncio.open_connection(host, int(port or 80),
+                                                       local_addr=self.local_addr)
         try:
             writer.write(f"GET {path} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n"
                          .encode())
