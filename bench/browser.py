@@ -77,6 +77,23 @@ def _free_port() -> int:
         return sock.getsockname()[1]
 
 
+def process_tree(root: int) -> list[int]:
+    """`root` and the PIDs of all its descendants, from /proc."""
+    children: dict[int, list[int]] = {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        children.setdefault(int(fields[1]), []).append(int(stat.parent.name))
+    found, todo = [], [root]
+    while todo:
+        pid = todo.pop()
+        found.append(pid)
+        todo.extend(children.get(pid, []))
+    return found
+
+
 class Server:
     """`streamlit run app.py`, headless on a free local port, with a fresh runs directory."""
 
@@ -124,19 +141,7 @@ class Server:
 
     def pids(self) -> list[int]:
         """The server's PID and those of all its descendants."""
-        children: dict[int, list[int]] = {}
-        for stat in Path("/proc").glob("[0-9]*/stat"):
-            try:
-                fields = stat.read_text().rsplit(")", 1)[1].split()
-            except OSError:
-                continue
-            children.setdefault(int(fields[1]), []).append(int(stat.parent.name))
-        found, todo = [], [self.proc.pid]
-        while todo:
-            pid = todo.pop()
-            found.append(pid)
-            todo.extend(children.get(pid, []))
-        return found
+        return process_tree(self.proc.pid)
 
     def rss_mb(self) -> float:
         """VmRSS of the server and its child processes, in MB (10^6 bytes)."""

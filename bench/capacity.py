@@ -57,7 +57,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from browser import Server, _free_port, machine, percentile
+from browser import Server, _free_port, machine, percentile, process_tree
 from streamlit.proto.BackMsg_pb2 import BackMsg
 from streamlit.proto.ClientState_pb2 import ClientState
 
@@ -362,12 +362,7 @@ class Nginx:
     def pids(self) -> list[int]:
         """The master's PID and its workers'."""
         assert self.proc is not None
-        found = [self.proc.pid]
-        for stat in Path("/proc").glob("[0-9]*/stat"):
-            with contextlib.suppress(OSError, IndexError, ValueError):
-                if int(stat.read_text().rsplit(")", 1)[1].split()[1]) == self.proc.pid:
-                    found.append(int(stat.parent.name))
-        return found
+        return process_tree(self.proc.pid)
 
     def log_size(self) -> int:
         return self.access_log.stat().st_size if self.access_log.exists() else 0
