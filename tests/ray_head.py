@@ -48,7 +48,11 @@ def _listening(port: int) -> bool:
 
 
 def _start(args: list[str], log: Path, env: dict | None) -> subprocess.Popen:
-    environment = {**os.environ, "RAY_USAGE_STATS_ENABLED": "0", **(env or {})}
+    # GRPC_ENABLE_FORK_SUPPORT=0: the head's Ray Client server forks a process per
+    # connection while gRPC threads run; with gRPC's fork handlers on, that process
+    # can die as it starts (ray-project/ray#63202): 2 of 10 fresh heads here, 0 of 10 off.
+    environment = {**os.environ, "RAY_USAGE_STATS_ENABLED": "0",
+                   "GRPC_ENABLE_FORK_SUPPORT": "0", **(env or {})}
     with log.open("ab") as out:
         return subprocess.Popen([RAY, "start", "--block", *args], stdout=out,
                                 stderr=subprocess.STDOUT, env=environment,

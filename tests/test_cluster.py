@@ -80,6 +80,39 @@ def test_an_unreachable_cluster_says_so_and_leaves_nothing_behind(tmp_path, mnis
     assert registry.store.list_runs() == []
 
 
+def test_a_connection_that_dies_as_it_starts_is_tried_again(monkeypatch, head):
+    """Ray Client's per-connection process can die as it starts (a race in gRPC): the
+    app tries again, pausing longer each time, and says so in words when all fail."""
+    import ray
+
+    from mnist_core.runs import cluster
+
+    real_init, attempts, pauses = ray.init, [], []
+
+    def init_dying(times):
+        def init(*args, **kwargs):
+            attempts.append(kwargs["address"])
+            if len(attempts) <= times:
+                raise ConnectionAbortedError("Initialization failure from server")
+            return real_init(*args, **kwargs)
+        return init
+
+    monkeypatch.setattr(cluster.time, "sleep", pauses.append)
+    ray_cluster = RayCluster(ClusterSettings(head.client_address), head.log.parent)
+    ray_cluster.disconnect()
+    monkeypatch.setattr(ray, "init", init_dying(cluster.CONNECT_ATTEMPTS - 1))
+    assert ray_cluster.connect().is_initialized()
+    assert attempts == [head.client_address] * cluster.CONNECT_ATTEMPTS
+    assert pauses == sorted(pauses) and pauses[0] > 0
+
+    ray_cluster.disconnect()
+    attempts.clear()
+    monkeypatch.setattr(ray, "init", init_dying(cluster.CONNECT_ATTEMPTS))
+    with pytest.raises(ClusterError, match="could not start a connection for this app"):
+        ray_cluster.connect()
+    assert len(attempts) == cluster.CONNECT_ATTEMPTS
+
+
 def test_a_training_through_ray_gives_the_same_run_as_in_process(head, tmp_path, mnist):
     registry = server(tmp_path, head.client_address)
     job = submit(registry, mnist, SHORT)

@@ -15,6 +15,7 @@ import logging
 import os
 import socket
 import threading
+import time
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -26,7 +27,8 @@ ADDRESS_ENV, CPUS_ENV, GPUS_ENV = "MNIST_RAY_ADDRESS", "MNIST_RAY_CPUS", "MNIST_
 NAMESPACE = "mnist-playground"
 DEFAULT_CPUS = 2  # as the app server's own limit: one training per two cores
 CONNECT_SECONDS = 3.0
-CONNECT_ATTEMPTS = 3
+CONNECT_ATTEMPTS = 5
+CONNECT_PAUSE_SECONDS = 1.0  # times the attempt's number: a loaded head gets longer
 _DEFAULT_RAY_PORT = 6379
 # Ray connects a process to one cluster at a time: which, and a lock to change it.
 _CONNECTION_LOCK = threading.Lock()
@@ -118,9 +120,11 @@ class RayCluster:
                 except ConnectionAbortedError:
                     # Ray Client's head process for this connection can die as it starts
                     # (ray-project/ray#63202, a gRPC fork race): a new attempt gets a new one.
+                    # In CI, under load, it died three times running: pause longer each time.
                     if attempt + 1 == CONNECT_ATTEMPTS:
                         raise ClusterError(f"The Ray cluster at {self.address} could not "
                                            "start a connection for this app.") from None
+                    time.sleep(CONNECT_PAUSE_SECONDS * (attempt + 1))
                 except Exception as error:  # Ray raises many kinds; all mean the same here
                     raise ClusterError(f"The Ray cluster at {self.address} cannot be reached: "
                                        f"{type(error).__name__}: {error}") from error
