@@ -310,10 +310,12 @@ def drawing_area() -> None:
         naive_versus_mnist_style(naive_resize(image), x)
 
         st.subheader("My drawings")
-        with st.container(horizontal=True, vertical_alignment="bottom"):
+        # A form: choosing the label reruns nothing, and Keep sends it with the click.
+        with st.form("keep_drawing", border=False, enter_to_submit=False), \
+                st.container(horizontal=True, vertical_alignment="bottom"):
             st.selectbox("This drawing is a", range(10), key="drawing_label", width=160)
-            st.button("Keep it", on_click=keep_drawing, args=(x,),
-                      icon=":material/bookmark_add:")
+            st.form_submit_button("Keep it", on_click=keep_drawing, args=(x,),
+                                  icon=":material/bookmark_add:")
     my_drawings_summary()
     adapt_section()
 

@@ -291,7 +291,8 @@ def downloads(monkeypatch) -> dict[str, tuple[bytes, str, str | None]]:
 
 
 def keep(at: AppTest, label: int) -> AppTest:
-    at.selectbox(key="drawing_label").set_value(label).run()
+    """Choose the label and press Keep it: one form, sent by the button."""
+    at.selectbox(key="drawing_label").set_value(label)
     next(b for b in at.button if b.label == "Keep it").click().run()
     assert not at.exception
     return at
